@@ -1,0 +1,3 @@
+from cfnaudit.cli import main
+
+main()

@@ -1,0 +1,204 @@
+"""Command line: parse options, call the API, print, set the exit code. No logic of its own."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from cfnaudit import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def _pairs(values: Sequence[str], what: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"{what} takes KEY=VALUE, not {value!r}")
+        pairs.append((key.strip(), text))
+    return pairs
+
+
+def _rule_options(values: Sequence[str]) -> dict[str, dict[str, Any]]:
+    options: dict[str, dict[str, Any]] = {}
+    for key, text in _pairs(values, "--option"):
+        code, dot, name = key.partition(".")
+        if not dot or not name:
+            raise click.UsageError(f"--option takes CODE.key=value, not {key!r}")
+        options.setdefault(code, {})[name] = text
+    return options
+
+
+def _use_color(choice: bool | None) -> bool:
+    if choice is not None:
+        return choice
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get(
+        "TERM") != "dumb"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="cfnaudit")
+def cli() -> None:
+    """cfnaudit: compliance linter and static analyzer for AWS CloudFormation templates."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "-f", "output_format", default="text", show_default=True,
+              type=click.Choice(["text", "json", "sarif", "github"]), help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="warning",
+              show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Run only rules whose code starts with one of these (comma-separated).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
+@click.option("--option", "options", multiple=True, metavar="CODE.KEY=VALUE",
+              help="Set a rule option, e.g. TAG001.required_tags=Environment,Owner.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Value for a template parameter (overrides its Default).")
+@click.option("--rules-dir", "rules_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Extra rule directory.")
+@click.option("--show-suppressed", is_flag=True, help="List suppressed findings in text output.")
+@click.option("--scenario-budget", type=click.IntRange(1, 100_000), default=64,
+              show_default=True, help="Most condition combinations checked per resource.")
+@click.option("--max-bytes", type=click.IntRange(1), default=5 * 1024 * 1024, show_default=True,
+              help="Largest template file read.")
+@click.option("--max-depth", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="Deepest nesting accepted.")
+@click.option("--color/--no-color", default=None, help="Force colour on or off.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list skipped files.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def scan(paths: tuple[Path, ...], output_format: str, output: Path | None, fail_on: str,
+         select: tuple[str, ...], ignore: tuple[str, ...], options: tuple[str, ...],
+         params: tuple[str, ...], rules_dirs: tuple[Path, ...], show_suppressed: bool,
+         scenario_budget: int, max_bytes: int, max_depth: int, color: bool | None,
+         verbose: bool, debug: bool) -> None:
+    """Scan templates (files or folders) and report findings."""
+    from cfnaudit.api import Config, audit
+    from cfnaudit.decode import Limits
+    from cfnaudit.rule import Severity
+
+    config = Config(
+        select=_split(select), ignore=_split(ignore), fail_on=Severity(fail_on),
+        options=_rule_options(options), parameters=dict(_pairs(params, "--param")),
+        rules_dirs=rules_dirs, limits=Limits(max_bytes, max_depth),
+        scenario_budget=scenario_budget, debug=debug)
+    report = audit(paths, config)
+    use_color = output is None and output_format == "text" and _use_color(color)
+    text = _render(report, output_format, use_color, show_suppressed)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    if verbose:
+        for outcome in report.files:
+            if outcome.status == "skipped":
+                click.echo(f"skipped {outcome.file}: {outcome.note}", err=True)
+    sys.exit(report.exit_code(config.fail_on))
+
+
+def _render(report: Any, output_format: str, color: bool, show_suppressed: bool) -> str:
+    if output_format == "json":
+        from cfnaudit.formatters import json_format
+
+        return json_format.render(report)
+    if output_format == "sarif":
+        from cfnaudit.formatters import sarif
+
+        return sarif.render(report)
+    if output_format == "github":
+        from cfnaudit.formatters import github
+
+        return github.render(report)
+    from cfnaudit.formatters import text
+
+    return text.render(report, color=color, show_suppressed=show_suppressed)
+
+
+@cli.command("rules")
+@click.option("--format", "-f", "output_format", default="text",
+              type=click.Choice(["text", "json"]), show_default=True)
+@click.option("--rules-dir", "rules_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Extra rule directory.")
+def rules_command(output_format: str, rules_dirs: tuple[Path, ...]) -> None:
+    """List every rule: code, name, severity, category, summary."""
+    import json
+
+    from cfnaudit.api import Config, resolve_rules
+
+    rules = resolve_rules(Config(rules_dirs=rules_dirs))
+    if output_format == "json":
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
+                                "category": r.category, "summary": r.summary,
+                                "resource_types": list(r.resource_types),
+                                "options": dict(r.options)} for r in rules], indent=2,
+                              default=list))
+        return
+    rows = [(r.code, r.name, r.severity.value, r.category, r.summary) for r in rules]
+    widths = [max(len(row[i]) for row in rows) if rows else 4 for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4]))
+                   + "  " + row[4])
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--rules-dir", "rules_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Extra rule directory.")
+def explain(code: str, rules_dirs: tuple[Path, ...]) -> None:
+    """Show the full documentation of a rule."""
+    from cfnaudit.api import Config, resolve_rules
+    from cfnaudit.engine import ENGINE_RULES
+
+    wanted = code.strip().upper()
+    for item in (*resolve_rules(Config(rules_dirs=rules_dirs)), *ENGINE_RULES):
+        if item.code == wanted or item.name == code.strip():
+            options = "".join(f"\n- `{k}` (default `{v!r}`)" for k, v in item.options.items())
+            click.echo(f"# {item.code} {item.name}\n\nseverity: {item.severity.value}, "
+                       f"category: {item.category}\n\n{item.docs}\n"
+                       + (f"\n## Option defaults{options}\n" if options else ""))
+            return
+    raise click.UsageError(f"no rule {code!r}; `cfnaudit rules` lists them")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"cfnaudit: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: one clear line per error, tracebacks only with --debug."""
+    from cfnaudit.registry import RegistryError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="cfnaudit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        _fail(exc.format_message())
+    except click.ClickException as exc:
+        _fail(exc.format_message())
+    except click.exceptions.Abort:
+        _fail("aborted")
+    except RegistryError as exc:
+        _fail(str(exc))
+    except (BrokenPipeError, KeyboardInterrupt):
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+    sys.exit(EXIT_CLEAN)

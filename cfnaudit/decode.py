@@ -1,0 +1,509 @@
+"""Bytes to plain data plus a location for every key and value.
+
+YAML goes through the libyaml event parser when present (the pure-Python parser otherwise) and the
+tree is built here, iteratively, so that depth, anchors and duplicate keys are checked as events
+arrive: no recursion, no alias expansion, no constructor surprises. JSON goes through the C json
+decoder; its locations are computed by a small scanner only when a finding needs them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
+
+Path = tuple[str | int, ...]
+# (line, column, end_line, end_column), all 0-based as the parsers report them.
+Span = tuple[int, int, int, int]
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 100
+
+SHORT_TAGS: dict[str, str] = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    "!Sub": "Fn::Sub",
+    "!GetAtt": "Fn::GetAtt",
+    "!If": "Fn::If",
+    "!Join": "Fn::Join",
+    "!Select": "Fn::Select",
+    "!Split": "Fn::Split",
+    "!FindInMap": "Fn::FindInMap",
+    "!Base64": "Fn::Base64",
+    "!Cidr": "Fn::Cidr",
+    "!GetAZs": "Fn::GetAZs",
+    "!ImportValue": "Fn::ImportValue",
+    "!Equals": "Fn::Equals",
+    "!And": "Fn::And",
+    "!Or": "Fn::Or",
+    "!Not": "Fn::Not",
+    "!Transform": "Fn::Transform",
+    "!Length": "Fn::Length",
+    "!ToJsonString": "Fn::ToJsonString",
+    "!ForEach": "Fn::ForEach",
+}
+
+_CORE_TAG = "tag:yaml.org,2002:"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_depth: int = DEFAULT_MAX_DEPTH
+
+
+class DecodeError(Exception):
+    """A file that cannot be read as a template. Line and column are 1-based."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}: {self.message}"
+
+
+@dataclass
+class Marks:
+    """Locations of keys and values by path. JSON marks are computed on first use."""
+
+    values: dict[Path, Span] = field(default_factory=dict)
+    keys: dict[Path, Span] = field(default_factory=dict)
+    _compute: Callable[[], tuple[dict[Path, Span], dict[Path, Span]]] | None = None
+
+    def _ready(self) -> None:
+        if self._compute is not None:
+            self.values, self.keys = self._compute()
+            self._compute = None
+
+    def value(self, path: Path) -> Span | None:
+        self._ready()
+        return self.values.get(path)
+
+    def key(self, path: Path) -> Span | None:
+        self._ready()
+        return self.keys.get(path)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    data: Any
+    marks: Marks
+    text: str
+
+
+def decode_bytes(raw: bytes, *, limits: Limits = Limits(), pure: bool = False
+                 ) -> Decoded:
+    """Decode template bytes. `pure` forces the pure-Python YAML parser (for tests)."""
+    if len(raw) > limits.max_bytes:
+        raise DecodeError(f"file is {len(raw)} bytes, over the {limits.max_bytes}-byte limit")
+    text = bytes_to_text(raw)
+    return decode_text(text, limits=limits, pure=pure)
+
+
+def bytes_to_text(raw: bytes) -> str:
+    """UTF-8 (BOM optional), or UTF-16/32 with a BOM. NUL bytes in UTF-8 mean a binary file."""
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise DecodeError(f"invalid {codec.upper()} text: {exc.reason}") from None
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line, column = _byte_position(raw, nul)
+        raise DecodeError("binary file (NUL byte), not a template", line, column)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _byte_position(raw, exc.start)
+        raise DecodeError(f"invalid UTF-8 byte 0x{raw[exc.start]:02x}", line, column) from None
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
+
+
+def looks_like_json(text: str) -> bool:
+    stripped = text.lstrip()
+    return stripped.startswith("{") or stripped.startswith("[")
+
+
+def decode_text(text: str, *, limits: Limits = Limits(), pure: bool = False
+                ) -> Decoded:
+    if looks_like_json(text):
+        try:
+            return _decode_json(text, limits)
+        except _NotJson:
+            pass  # flow-style YAML that starts with a brace; the YAML parser decides
+    return _decode_yaml(text, limits, pure)
+
+
+# --------------------------------------------------------------------------------------- JSON
+
+
+class _NotJson(Exception):
+    pass
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateJsonKey(key)
+            seen.add(key)
+    return result
+
+
+class _DuplicateJsonKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _decode_json(text: str, limits: Limits) -> Decoded:
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as exc:
+        if _yaml_might_accept(text):
+            raise _NotJson from None
+        raise DecodeError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except _DuplicateJsonKey as exc:
+        scanner = _JsonScanner(text, limits.max_depth, stop_on_duplicate=True)
+        scanner.run()
+        line, column = scanner.duplicate_at or (1, 1)
+        raise DecodeError(f"duplicate key {exc.key!r}", line, column) from None
+    except RecursionError:
+        scanner = _JsonScanner(text, limits.max_depth)
+        scanner.run()  # raises at the first place deeper than the limit
+        raise DecodeError(f"nesting deeper than {limits.max_depth} levels") from None
+    if not isinstance(data, dict):
+        raise DecodeError(f"the document root is a {_kind(data)}, not a mapping")
+    marks = Marks(_compute=lambda: _JsonScanner(text, limits.max_depth).run())
+    # Depth is checked eagerly: the C decoder accepts far deeper nesting than we allow.
+    if _json_depth_exceeds(text, limits.max_depth):
+        _JsonScanner(text, limits.max_depth).run()
+    return Decoded(data, marks, text)
+
+
+def _yaml_might_accept(text: str) -> bool:
+    """Flow-style YAML with unquoted keys or tags also starts with a brace."""
+    return re.search(r"!\w|\{\s*[A-Za-z_][\w:]*\s*:", text[:4096]) is not None
+
+
+def _json_depth_exceeds(text: str, max_depth: int) -> bool:
+    # Cheap upper bound: the count of opening brackets bounds the depth.
+    if text.count("{") + text.count("[") <= max_depth:
+        return False
+    depth = 0
+    for match in _JSON_BRACKETS.finditer(text):
+        token = match.group()
+        if token in "{[":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif token in "}]":
+            depth -= 1
+    return False
+
+
+_JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]]')
+_JSON_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[{}\[\]:,])|'
+    r"(?P<atom>-?\d[\d.eE+-]*|true|false|null))"
+)
+
+
+class _JsonScanner:
+    """Walks JSON text iteratively and records the span of every key and value."""
+
+    def __init__(self, text: str, max_depth: int, stop_on_duplicate: bool = False) -> None:
+        self.text = text
+        self.max_depth = max_depth
+        self.stop_on_duplicate = stop_on_duplicate
+        self.duplicate_at: tuple[int, int] | None = None
+        self.line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+        self.values: dict[Path, Span] = {}
+        self.keys: dict[Path, Span] = {}
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        import bisect
+
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line, offset - self.line_starts[line]
+
+    def _span(self, start: int, end: int) -> Span:
+        return (*self._position(start), *self._position(end))
+
+    def run(self) -> tuple[dict[Path, Span], dict[Path, Span]]:
+        # Stack entries: [path, is_object, next_index_or_pending_key, start_offset, seen_keys]
+        stack: list[list[Any]] = []
+        pending_key: str | None = None
+        pos = 0
+        text = self.text
+        while True:
+            match = _JSON_TOKEN.match(text, pos)
+            if match is None:
+                break
+            pos = match.end()
+            start = match.start(match.lastgroup or 0)
+            kind = match.lastgroup
+            token = match.group(kind or 0)
+            if kind == "punct" and token in ",:":
+                continue
+            if kind == "punct" and token in "}]":
+                if not stack:
+                    break
+                path, _, _, begin, _ = stack.pop()
+                self.values[path] = self._span(begin, pos)
+                continue
+            if stack and stack[-1][1] and pending_key is None:
+                # A key of the enclosing object.
+                frame = stack[-1]
+                pending_key = json.loads(token) if kind == "str" else token
+                key_path = (*frame[0], pending_key)
+                if pending_key in frame[4]:
+                    line, column = self._position(start)
+                    self.duplicate_at = (line + 1, column + 1)
+                    if self.stop_on_duplicate:
+                        break
+                frame[4].add(pending_key)
+                self.keys[key_path] = self._span(start, pos)
+                continue
+            if stack:
+                frame = stack[-1]
+                if frame[1]:
+                    path = (*frame[0], pending_key)
+                    pending_key = None
+                else:
+                    path = (*frame[0], frame[2])
+                    frame[2] += 1
+            else:
+                path = ()
+            if kind == "punct":  # { or [
+                if len(stack) >= self.max_depth:
+                    line, column = self._position(start)
+                    raise DecodeError(f"nesting deeper than {self.max_depth} levels",
+                                      line + 1, column + 1)
+                stack.append([path, token == "{", 0, start, set()])
+            else:
+                self.values[path] = self._span(start, pos)
+        return self.values, self.keys
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty document"
+    if isinstance(value, list):
+        return "list"
+    return type(value).__name__ if not isinstance(value, str) else "string"
+
+
+# --------------------------------------------------------------------------------------- YAML
+
+_resolver = Resolver()
+_constructor = SafeConstructor()
+_STR = _CORE_TAG + "str"
+
+
+def _scalar_value(event: yaml.ScalarEvent) -> Any:
+    tag = event.tag
+    value = event.value
+    if tag is None or tag == "!":
+        if not event.implicit[0]:
+            return value  # quoted: always a string
+        tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]  # PyYAML's resolver is untyped
+    if tag == _STR:
+        return value
+    node = yaml.ScalarNode(tag, value)
+    if tag == _CORE_TAG + "int":
+        return _constructor.construct_yaml_int(node)
+    if tag == _CORE_TAG + "float":
+        return _constructor.construct_yaml_float(node)
+    if tag == _CORE_TAG + "bool":
+        return _constructor.construct_yaml_bool(node)
+    if tag == _CORE_TAG + "null":
+        return None
+    # Timestamps and the rest stay text: CloudFormation reads them as strings.
+    return value
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError | yaml.YAMLError) -> DecodeError:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        context = f" {exc.context}" if exc.context else ""
+        message = f"invalid YAML: {problem}{context}".strip()
+        if mark is not None:
+            return DecodeError(message, mark.line + 1, mark.column + 1)
+        return DecodeError(message)
+    return DecodeError(f"invalid YAML: {exc}")
+
+
+def _parser_events(text: str, pure: bool) -> Any:
+    loader_class: Any = yaml.SafeLoader if pure else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_class(text)
+    try:
+        while loader.check_event():
+            yield loader.get_event()
+    finally:
+        loader.dispose()
+
+
+class _Frame:
+    __slots__ = ("container", "is_map", "key", "key_span", "path", "start", "tag")
+
+    def __init__(self, container: Any, is_map: bool, path: Path, start: tuple[int, int],
+                 tag: str | None) -> None:
+        self.container = container
+        self.is_map = is_map
+        self.key: str | None = None
+        self.key_span: Span | None = None
+        self.path = path
+        self.start = start
+        self.tag = tag
+
+
+def _decode_yaml(text: str, limits: Limits, pure: bool) -> Decoded:
+    values: dict[Path, Span] = {}
+    keys: dict[Path, Span] = {}
+    stack: list[_Frame] = []
+    root: Any = None
+    documents = 0
+    try:
+        for event in _parser_events(text, pure):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _at(event, "more than one YAML document in the file")
+                continue
+            if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent,
+                                  yaml.DocumentEndEvent)):
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                raise _at(event, "YAML aliases are not allowed in CloudFormation templates")
+            if getattr(event, "anchor", None) is not None:
+                raise _at(event, "YAML anchors are not allowed in CloudFormation templates")
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                closed = stack.pop()
+                span = (*closed.start, *_end(event))
+                value = _apply_tag(closed.tag, closed.container)
+                root = _attach(stack, closed.path, value, span, values, keys, root)
+                continue
+            frame = stack[-1] if stack else None
+            if frame is not None and frame.is_map and frame.key is None:
+                # This event is a mapping key.
+                if not isinstance(event, yaml.ScalarEvent):
+                    raise _at(event, "mapping keys must be plain strings")
+                if event.tag not in (None, "!", _STR):
+                    raise _at(event, f"a tag ({event.tag}) is not allowed on a mapping key")
+                key = event.value
+                if key in frame.container:
+                    raise _at(event, f"duplicate key {key!r}")
+                frame.key = key
+                frame.key_span = _span(event)
+                continue
+            path = _child_path(frame)
+            _check_tag(getattr(event, "tag", None), event)
+            if isinstance(event, yaml.ScalarEvent):
+                value = _apply_tag(event.tag, _scalar_value(event))
+                root = _attach(stack, path, value, _span(event), values, keys, root)
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if len(stack) >= limits.max_depth:
+                    raise _at(event, f"nesting deeper than {limits.max_depth} levels")
+                is_map = isinstance(event, yaml.MappingStartEvent)
+                start = _start(event)
+                stack.append(_Frame({} if is_map else [], is_map, path, start, event.tag))
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
+    if not isinstance(root, dict):
+        raise DecodeError(f"the document root is a {_kind(root)}, not a mapping")
+    return Decoded(root, Marks(values, keys), text)
+
+
+def _start(event: Any) -> tuple[int, int]:
+    return event.start_mark.line, event.start_mark.column
+
+
+def _end(event: Any) -> tuple[int, int]:
+    return event.end_mark.line, event.end_mark.column
+
+
+def _span(event: Any) -> Span:
+    return (event.start_mark.line, event.start_mark.column,
+            event.end_mark.line, event.end_mark.column)
+
+
+def _at(event: Any, message: str) -> DecodeError:
+    return DecodeError(message, event.start_mark.line + 1, event.start_mark.column + 1)
+
+
+def _child_path(frame: _Frame | None) -> Path:
+    if frame is None:
+        return ()
+    if frame.is_map:
+        assert frame.key is not None
+        return (*frame.path, frame.key)
+    return (*frame.path, len(frame.container))
+
+
+def _attach(stack: list[_Frame], path: Path, value: Any, span: Span,
+            values: dict[Path, Span], keys: dict[Path, Span], root: Any) -> Any:
+    values[path] = span
+    if not stack:
+        return value
+    frame = stack[-1]
+    if frame.is_map:
+        assert frame.key is not None and frame.key_span is not None
+        frame.container[frame.key] = value
+        keys[path] = frame.key_span
+        frame.key = None
+    else:
+        frame.container.append(value)
+    return root
+
+
+def _check_tag(tag: str | None, event: Any) -> None:
+    if tag is None or tag == "!" or tag in SHORT_TAGS:
+        return
+    if tag.startswith(_CORE_TAG) and tag[len(_CORE_TAG):] in _CORE_KINDS:
+        return
+    raise _at(event, f"unknown tag {tag}")
+
+
+_CORE_KINDS = frozenset({"map", "seq", "str", "int", "float", "bool", "null"})
+
+
+def _apply_tag(tag: str | None, value: Any) -> Any:
+    """Short-form intrinsics become their long form; core tags were applied on construction."""
+    if tag is None:
+        return value
+    name = SHORT_TAGS.get(tag)
+    if name is None:
+        return value
+    return {name: _short_form_value(tag, value)}
+
+
+def _short_form_value(tag: str, value: Any) -> Any:
+    if tag == "!GetAtt" and isinstance(value, str):
+        resource, dot, attribute = value.partition(".")
+        return [resource, attribute] if dot else value
+    if tag == "!GetAZs" and value is None:
+        return ""
+    return value

@@ -1,0 +1,237 @@
+"""Running rules on one template: findings, suppressions, fingerprints, ordering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cfnaudit.decode import Path
+from cfnaudit.graph import ResourceGraph
+from cfnaudit.intrinsics import DEFAULT_SCENARIO_BUDGET, Scenarios
+from cfnaudit.rule import Context, Rule, Severity, Violation
+from cfnaudit.template import FILE_START, Location, Template
+
+_ENGINE_DOCS = """{summary}
+
+## What it does
+{what}
+
+## Why is this bad?
+{why}
+
+## Example
+{example}
+
+## Use instead
+{instead}
+
+## References
+- cfnaudit README, section "Exit codes and engine findings"
+"""
+
+
+def _engine_rule(code: str, name: str, severity: Severity, category: str, summary: str,
+                 what: str, why: str, example: str, instead: str) -> Rule:
+    docs = _ENGINE_DOCS.format(summary=summary, what=what, why=why, example=example,
+                               instead=instead)
+    return Rule(code=code, name=name, severity=severity, category=category, docs=docs,
+                check=None, source="cfnaudit/engine.py")
+
+
+DECODE_ERROR = _engine_rule(
+    "CFA001", "decode-error", Severity.ERROR, "decode-error",
+    "File cannot be read as a template.",
+    "Reports files that are not valid YAML or JSON, use YAML anchors or unknown tags, nest too "
+    "deeply, are too large, binary or unreadable.",
+    "CloudFormation rejects the file, and no other rule can check it.",
+    "A YAML file with a duplicate key.", "Remove the duplicate key.")
+TEMPLATE_ERROR = _engine_rule(
+    "CFA002", "template-error", Severity.ERROR, "template-error",
+    "Template structure CloudFormation would reject.",
+    "Reports resources without `Type`, sections of the wrong shape, malformed intrinsic "
+    "functions and references to undefined resources, parameters or conditions.",
+    "The stack fails to create; rules skip the broken parts.",
+    "`!GetAtt [Bucket, Arn, Extra]`", "`!GetAtt Bucket.Arn`")
+INTERNAL_ERROR = _engine_rule(
+    "CFA003", "internal-error", Severity.ERROR, "internal-error",
+    "A rule crashed on this template.",
+    "Reports a rule that raised an exception; the other rules still ran.",
+    "The crashed rule's findings are missing. Please report it with the template.",
+    "Any template that triggers the bug.", "Run with `--debug` and file an issue.")
+SUPPRESSION_WITHOUT_REASON = _engine_rule(
+    "CFA004", "suppression-without-reason", Severity.WARNING, "suppression",
+    "Suppression without a reason.",
+    "Reports `cfnaudit: ignore` entries that lack a `code` or a non-empty `reason`; such an "
+    "entry suppresses nothing.",
+    "A suppression nobody can justify later is a silent hole in the audit.",
+    "`ignore: [{code: S3001}]`", "`ignore: [{code: S3001, reason: \"public website\"}]`")
+CONDITION_BUDGET = _engine_rule(
+    "CFA005", "condition-budget-exceeded", Severity.INFO, "condition-budget",
+    "Too many condition combinations to check them all.",
+    "Reports a resource whose values depend on more condition combinations than the scenario "
+    "budget (`--scenario-budget`); only the first combinations were checked.",
+    "Findings that occur only in the unchecked combinations are missed.",
+    "A resource using eight independent conditions.", "Raise the budget or simplify.")
+
+ENGINE_RULES = (DECODE_ERROR, TEMPLATE_ERROR, INTERNAL_ERROR, SUPPRESSION_WITHOUT_REASON,
+                CONDITION_BUDGET)
+ERROR_CATEGORIES = frozenset({"decode-error", "template-error", "internal-error"})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    category: str
+    message: str
+    file: str
+    resource: str | None
+    path: Path
+    location: Location
+    fingerprint: str
+    suppressed: str | None = None  # the reason, when suppressed
+    source_line: str = ""
+
+    @property
+    def sort_key(self) -> tuple[Any, ...]:
+        loc = self.location
+        return (self.file, loc.line, loc.column, self.code, self.message)
+
+    @property
+    def is_error(self) -> bool:
+        """Decode, template and internal errors: the file was not fully checked (exit 2)."""
+        return self.category in ERROR_CATEGORIES
+
+
+def fingerprint(code: str, file: str, resource: str | None, path: Path, key: str = "") -> str:
+    """Stable across line moves: built from what the finding is about, never where it is."""
+    text = json.dumps([code, file, resource, list(path), key], ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def file_finding(rule: Rule, file: str, message: str, location: Location = FILE_START
+                 ) -> Finding:
+    return Finding(rule.code, rule.name, rule.severity, rule.category, message, file, None, (),
+                   location, fingerprint(rule.code, file, None, (), message))
+
+
+def make_finding(rule: Rule, template: Template, violation: Violation) -> Finding:
+    path = violation.path
+    resource = str(path[1]) if len(path) >= 2 and path[0] == "Resources" else None
+    location = template.location(path)
+    return Finding(
+        code=rule.code, name=rule.name, severity=violation.severity or rule.severity,
+        category=rule.category, message=violation.message, file=template.file,
+        resource=resource, path=path, location=location,
+        fingerprint=fingerprint(rule.code, template.file, resource, path, violation.key),
+        source_line=template.line_text(location.line).rstrip(),
+    )
+
+
+@dataclass
+class TemplateResult:
+    findings: list[Finding]
+    examined: dict[str, int] = field(default_factory=dict)  # rule code -> resources examined
+
+
+def run_rules(template: Template, rules: Sequence[Rule],
+              budget: int = DEFAULT_SCENARIO_BUDGET, debug: bool = False) -> TemplateResult:
+    graph = ResourceGraph(template)
+    scenarios = Scenarios(template, budget)
+    findings = [make_finding(TEMPLATE_ERROR, template, Violation(e.message, e.path))
+                for e in template.errors]
+    findings += [make_finding(TEMPLATE_ERROR, template, Violation(m.message, m.path))
+                 for m in graph.malformed]
+    findings += [make_finding(TEMPLATE_ERROR, template, Violation(d.message, d.edge.path))
+                 for d in graph.dangling]
+    examined: dict[str, int] = {}
+    truncated: set[str] = set()
+    for rule in rules:
+        assert rule.check is not None  # the registry admits only rules with a check
+        ctx = Context(template, graph, rule.options, rule, scenarios)
+        try:
+            violations = list(rule.check(ctx))
+        except Exception as exc:
+            if debug:
+                raise
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            findings.append(file_finding(
+                INTERNAL_ERROR, template.file,
+                f"rule {rule.code} ({rule.name}) crashed: {type(exc).__name__}: {exc} "
+                f"(at {where.name}, line {where.lineno}); run with --debug for the traceback"))
+            continue
+        examined[rule.code] = len(ctx.examined)
+        truncated |= ctx.truncated
+        findings.extend(make_finding(rule, template, v) for v in violations)
+    for logical_id in sorted(truncated):
+        findings.append(make_finding(CONDITION_BUDGET, template, Violation(
+            f"`{logical_id}` depends on more condition combinations than the budget of "
+            f"{budget}; only the first {budget} were checked",
+            ("Resources", logical_id))))
+    findings = apply_suppressions(template, _unique(findings))
+    return TemplateResult(sorted(findings, key=lambda f: f.sort_key), examined)
+
+
+def _unique(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (fingerprint, message): scenarios often repeat the same violation."""
+    seen: dict[tuple[str, str], Finding] = {}
+    for finding in findings:
+        seen.setdefault((finding.fingerprint, finding.message), finding)
+    return list(seen.values())
+
+
+# ----------------------------------------------------------------------------- suppressions
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    code: str
+    reason: str
+
+
+def _suppressions(metadata: Mapping[str, Any], base: Path, template: Template
+                  ) -> tuple[list[Suppression], list[Finding]]:
+    section = metadata.get("cfnaudit")
+    if not isinstance(section, dict):
+        return [], []
+    entries = section.get("ignore")
+    valid: list[Suppression] = []
+    invalid: list[Finding] = []
+    if not isinstance(entries, list):
+        entries = [entries] if entries is not None else []
+    for i, entry in enumerate(entries):
+        code = entry.get("code") if isinstance(entry, dict) else None
+        reason = entry.get("reason") if isinstance(entry, dict) else None
+        if isinstance(code, str) and code and isinstance(reason, str) and reason.strip():
+            valid.append(Suppression(code, reason.strip()))
+        else:
+            path = (*base, "Metadata", "cfnaudit", "ignore", i)
+            problem = "a `code`" if not isinstance(code, str) or not code else "a `reason`"
+            invalid.append(make_finding(SUPPRESSION_WITHOUT_REASON, template, Violation(
+                f"suppression of {code or 'an unnamed rule'} has no {problem[2:]}; "
+                "it is ignored", path)))
+    return valid, invalid
+
+
+def apply_suppressions(template: Template, findings: list[Finding]) -> list[Finding]:
+    template_level, problems = _suppressions(template.metadata, (), template)
+    by_resource: dict[str, list[Suppression]] = {}
+    for logical_id, resource in template.resources.items():
+        valid, invalid = _suppressions(resource.metadata, resource.path, template)
+        if valid:
+            by_resource[logical_id] = valid
+        problems.extend(invalid)
+    result = []
+    for finding in findings:
+        if finding.category in ERROR_CATEGORIES:
+            result.append(finding)  # errors in the template cannot be waived
+            continue
+        applicable = by_resource.get(finding.resource or "", []) + template_level
+        match = next((s for s in applicable if finding.code.startswith(s.code)), None)
+        result.append(replace(finding, suppressed=match.reason) if match else finding)
+    return result + problems

@@ -1,0 +1,263 @@
+"""The public rule API. Rule files import only this module.
+
+A rule is a pure function from a `Context` to `Violation`s plus metadata. Rules return paths;
+the engine turns them into locations, fingerprints and findings.
+
+    from cfnaudit.rule import Context, Severity, Violation, rule
+
+    @rule(code="DDB002", name="dynamodb-point-in-time-recovery", severity=Severity.WARNING,
+          category="dynamodb-pitr", resource_types=("AWS::DynamoDB::Table",))
+    def check(ctx: Context) -> Iterator[Violation]:
+        \"\"\"Table has no point-in-time recovery. (ruff-style docs follow)\"\"\"
+        for table, variant in ctx.variants():
+            ...
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from cfnaudit.intrinsics import (
+    NO_CONDITIONS,
+    NO_VALUE,
+    Scenario,
+    Scenarios,
+    Unresolved,
+    branch,
+    describe,
+    is_no_value,
+    resolve,
+    sub_variables,
+)
+from cfnaudit.template import Output, Parameter, Resource, Template
+
+if TYPE_CHECKING:
+    from cfnaudit.decode import Path
+    from cfnaudit.graph import Edge, ResourceGraph
+
+__all__ = [
+    "NO_CONDITIONS",
+    "NO_VALUE",
+    "Context",
+    "Output",
+    "Parameter",
+    "Resource",
+    "Rule",
+    "Scenario",
+    "Severity",
+    "Template",
+    "Unresolved",
+    "Variant",
+    "Violation",
+    "describe",
+    "is_no_value",
+    "rule",
+    "sub_variables",
+]
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+CODE_PATTERN = re.compile(r"^[A-Z]{2,4}\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+DOC_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead",
+                "## References")
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a rule reports: a message and the absolute path it is about.
+
+    `path` starts at the template root, e.g. `resource.at("Properties", "KmsKeyId")`; a missing
+    property is reported on the resource itself (`resource.path`). `key` tells apart several
+    violations on one path in the fingerprint (for example the name of a missing principal).
+    """
+
+    message: str
+    path: Path
+    severity: Severity | None = None
+    key: str = ""
+
+
+Check = Callable[["Context"], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    category: str
+    docs: str
+    check: Check | None = field(repr=False, compare=False)
+    resource_types: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    security: bool = False
+    source: str = ""  # the file the rule was loaded from
+
+    @property
+    def summary(self) -> str:
+        return self.docs.strip().splitlines()[0].strip() if self.docs.strip() else ""
+
+
+def rule(*, code: str, name: str, severity: Severity, category: str,
+         resource_types: Iterable[str] = (), options: Mapping[str, Any] | None = None,
+         security: bool = False) -> Callable[[Check], Rule]:
+    """Turn a check function into a `Rule`; its docstring is the rule's documentation."""
+
+    def wrap(check: Check) -> Rule:
+        import inspect
+
+        return Rule(code=code, name=name, severity=severity, category=category,
+                    docs=inspect.cleandoc(check.__doc__ or ""), check=check,
+                    resource_types=tuple(resource_types),
+                    options=MappingProxyType(dict(options or {})), security=security)
+
+    return wrap
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A resource's properties as deployed in one condition scenario."""
+
+    scenario: Scenario
+    properties: Mapping[str, Any]
+
+    @property
+    def when(self) -> str:
+        """` when IsProd is false` (leading space) or empty: append it to messages."""
+        text = describe(self.scenario)
+        return f" {text}" if text else ""
+
+
+@dataclass
+class Context:
+    """What a rule sees of one template. Not shared between rules."""
+
+    template: Template
+    graph: ResourceGraph
+    options: Mapping[str, Any]
+    rule: Rule
+    scenarios: Scenarios
+    examined: set[str] = field(default_factory=set)
+    truncated: set[str] = field(default_factory=set)
+
+    # ----------------------------------------------------------------- resources
+
+    def resources(self, *types: str) -> Iterator[Resource]:
+        """Resources of `types` (default: the rule's resource types), marked as examined."""
+        for resource in self.template.of_type(*(types or self.rule.resource_types)):
+            self.examined.add(resource.logical_id)
+            yield resource
+
+    def examine(self, resource: Resource) -> None:
+        """Record that the rule looked at `resource` without iterating `resources()`."""
+        self.examined.add(resource.logical_id)
+
+    def variants(self, resource: Resource) -> list[Variant]:
+        """The properties of `resource` in every condition scenario that changes them (one
+        variant without conditions in the common case). Fn::If is resolved and AWS::NoValue
+        removed; other intrinsics are left for `resolve`."""
+        self.examined.add(resource.logical_id)
+        names = self.graph.conditions_used.get(resource.logical_id, set())
+        if not names and resource.logical_id not in self.graph.uses_no_value:
+            return [Variant(NO_CONDITIONS, resource.properties)]
+        scenarios, truncated = self.scenarios.enumerate(names, required=resource.condition)
+        if truncated:
+            self.truncated.add(resource.logical_id)
+        result = []
+        for scenario in scenarios:
+            properties = branch(dict(resource.properties), scenario)
+            result.append(Variant(scenario, properties if isinstance(properties, dict) else {}))
+        return result
+
+    def each_variant(self, resource: Resource,
+                     check: Callable[[Variant], Iterable[Violation]]) -> Iterator[Violation]:
+        """Run `check` on every variant of `resource`. A violation found in every scenario is
+        reported once, plainly; one found in some scenarios only gets " when ..." appended.
+        `check` writes messages without any scenario wording."""
+        variants = self.variants(resource)
+        found = [(variant, list(check(variant))) for variant in variants]
+        if len(found) == 1:
+            variant, violations = found[0]
+            for v in violations:
+                yield replace(v, message=v.message + variant.when)
+            return
+        everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs}
+                                        for _, vs in found))
+        reported: set[tuple[str, Path, str]] = set()
+        for variant, violations in found:
+            for v in violations:
+                ident = (v.message, v.path, v.key)
+                if ident in everywhere:
+                    if ident not in reported:
+                        reported.add(ident)
+                        yield v
+                else:
+                    yield replace(v, message=v.message + variant.when)
+
+    def variants_of(self, resource: Resource, value: Any) -> list[tuple[Scenario, Any]]:
+        """Any value (a policy document, an output) in every scenario that changes it."""
+        self.examined.add(resource.logical_id)
+        from cfnaudit.intrinsics import conditions_in
+
+        names = conditions_in(value)
+        if not names:
+            return [(NO_CONDITIONS, branch(value, NO_CONDITIONS))]
+        scenarios, truncated = self.scenarios.enumerate(names)
+        if truncated:
+            self.truncated.add(resource.logical_id)
+        return [(s, branch(value, s)) for s in scenarios]
+
+    # -------------------------------------------------------------------- values
+
+    def resolve(self, value: Any, scenario: Scenario = NO_CONDITIONS) -> Any:
+        """A literal for `value` (parameters through their default or the user's value,
+        mappings, Join, Select, Split, Sub, Cidr, If), or an `Unresolved` saying why not."""
+        return resolve(value, self.template, scenario)
+
+    def ref_target(self, value: Any) -> str | None:
+        """The logical id a `Ref`/`Fn::GetAtt` value points at (resources only)."""
+        if isinstance(value, dict) and len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref" and isinstance(arg, str) and arg in self.template.resources:
+                return arg
+            if key == "Fn::GetAtt":
+                name = arg.split(".", 1)[0] if isinstance(arg, str) else (
+                    arg[0] if isinstance(arg, list) and arg and isinstance(arg[0], str) else None)
+                return name if name in self.template.resources else None
+        return None
+
+    def option(self, name: str) -> Any:
+        return self.options[name]
+
+    # ---------------------------------------------------------------------- graph
+
+    def referrers(self, resource: Resource, *, types: Iterable[str] | None = None,
+                  kinds: Iterable[str] | None = None, under: tuple[str | int, ...] = ()
+                  ) -> list[Edge]:
+        return self.graph.referrers(resource.logical_id, types=types, kinds=kinds, under=under)
+
+    def referring_resources(self, resource: Resource, *, types: Iterable[str] | None = None,
+                            under: tuple[str | int, ...] = ()) -> list[Resource]:
+        return self.graph.referring_resources(resource.logical_id, types=types, under=under)
+
+    def targets_at(self, resource: Resource, *prefix: str | int,
+                   types: Iterable[str] | None = None) -> list[Resource]:
+        return self.graph.targets_at(resource, *prefix, types=types)
+
+    def parameters_at(self, resource: Resource, *prefix: str | int) -> list[Parameter]:
+        return [self.template.parameters[n] for n in self.graph.parameters_at(resource, *prefix)]

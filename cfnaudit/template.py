@@ -1,0 +1,262 @@
+"""The template model: frozen views over decoded data, with locations for any path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from cfnaudit.decode import Decoded, Marks, Path
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """1-based lines and columns; `end_column` is the column just past the end (as in SARIF)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+FILE_START = Location(1, 1, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    type: str
+    default: Any
+    allowed_values: tuple[Any, ...]
+    no_echo: bool
+    has_value: bool
+    overridden: bool
+    value: Any  # the override, else the default; meaningful only when has_value
+    raw: Mapping[str, Any]
+
+    @property
+    def path(self) -> Path:
+        return ("Parameters", self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    logical_id: str
+    type: str
+    properties: Mapping[str, Any]
+    metadata: Mapping[str, Any]
+    condition: str | None
+    depends_on: tuple[str, ...]
+    deletion_policy: Any
+    update_replace_policy: Any
+    raw: Mapping[str, Any]
+
+    @property
+    def path(self) -> Path:
+        return ("Resources", self.logical_id)
+
+    def at(self, *keys: str | int) -> Path:
+        """Absolute path of a key below this resource, e.g. `r.at("Properties", "Tags")`."""
+        return ("Resources", self.logical_id, *keys)
+
+    def prop(self, name: str, default: Any = None) -> Any:
+        return self.properties.get(name, default)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    name: str
+    value: Any
+    export: Any
+    condition: str | None
+    raw: Mapping[str, Any]
+
+    @property
+    def path(self) -> Path:
+        return ("Outputs", self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class StructureError:
+    """A part of the template CloudFormation would reject; reported as a template error."""
+
+    message: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Template:
+    file: str
+    data: Mapping[str, Any]
+    marks: Marks = field(repr=False)
+    text: str = field(repr=False)
+    parameters: Mapping[str, Parameter]
+    conditions: Mapping[str, Any]
+    mappings: Mapping[str, Any]
+    resources: Mapping[str, Resource]
+    outputs: Mapping[str, Output]
+    metadata: Mapping[str, Any]
+    transform: tuple[str, ...]
+    errors: tuple[StructureError, ...]
+    _by_type: Mapping[str, tuple[Resource, ...]] = field(repr=False)
+
+    def of_type(self, *types: str) -> Iterator[Resource]:
+        """Resources of the given types, in template order within each type."""
+        for type_name in types:
+            yield from self._by_type.get(type_name, ())
+
+    def location(self, path: Path) -> Location:
+        """The key's line for a key path, the value's span otherwise; the nearest ancestor when
+        the path does not exist (a missing property points at its parent)."""
+        marks = self.marks
+        probe = path
+        while True:
+            key = marks.key(probe)
+            value = marks.value(probe)
+            if key is not None:
+                end = value if value is not None and value[0] == key[0] else key
+                return Location(key[0] + 1, key[1] + 1, end[2] + 1, end[3] + 1)
+            if value is not None:
+                return Location(value[0] + 1, value[1] + 1, value[2] + 1, value[3] + 1)
+            if not probe:
+                return FILE_START
+            probe = probe[:-1]
+
+    def line_text(self, line: int) -> str:
+        lines = self.text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+class NotATemplate(Exception):
+    """Valid YAML/JSON that is not a CloudFormation template: skipped quietly."""
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else EMPTY
+
+
+def is_template(data: Mapping[str, Any]) -> bool:
+    if "AWSTemplateFormatVersion" in data:
+        return True
+    resources = data.get("Resources")
+    if isinstance(resources, dict):
+        return any(isinstance(r, dict) and "Type" in r for r in resources.values())
+    return "Resources" in data
+
+
+def build_template(decoded: Decoded, file: str,
+                   overrides: Mapping[str, Any] = EMPTY) -> Template:
+    data = decoded.data
+    if not is_template(data):
+        raise NotATemplate(file)
+    errors: list[StructureError] = []
+
+    def section(name: str) -> Mapping[str, Any]:
+        value = data.get(name)
+        if value is None:
+            return EMPTY
+        if not isinstance(value, dict):
+            errors.append(StructureError(f"`{name}` must be a mapping", (name,)))
+            return EMPTY
+        return value
+
+    parameters = {}
+    for name, raw in section("Parameters").items():
+        if not isinstance(raw, dict):
+            errors.append(StructureError(f"parameter `{name}` must be a mapping",
+                                         ("Parameters", name)))
+            continue
+        parameters[name] = _parameter(name, raw, overrides)
+
+    resources: dict[str, Resource] = {}
+    by_type: dict[str, list[Resource]] = {}
+    for logical_id, raw in section("Resources").items():
+        resource = _resource(logical_id, raw, errors)
+        if resource is not None:
+            resources[logical_id] = resource
+            by_type.setdefault(resource.type, []).append(resource)
+    if "Resources" in data and not resources and not errors:
+        errors.append(StructureError("`Resources` has no resources", ("Resources",)))
+
+    outputs = {}
+    for name, raw in section("Outputs").items():
+        if not isinstance(raw, dict):
+            errors.append(StructureError(f"output `{name}` must be a mapping", ("Outputs", name)))
+            continue
+        condition = raw.get("Condition")
+        outputs[name] = Output(name, raw.get("Value"), raw.get("Export"),
+                               condition if isinstance(condition, str) else None, raw)
+
+    transform = data.get("Transform")
+    transforms = (transform,) if isinstance(transform, str) else tuple(
+        t for t in transform if isinstance(t, str)) if isinstance(transform, list) else ()
+
+    return Template(
+        file=file, data=data, marks=decoded.marks, text=decoded.text,
+        parameters=MappingProxyType(parameters),
+        conditions=section("Conditions"), mappings=section("Mappings"),
+        resources=MappingProxyType(resources), outputs=MappingProxyType(outputs),
+        metadata=section("Metadata"), transform=transforms, errors=tuple(errors),
+        _by_type=MappingProxyType({k: tuple(v) for k, v in by_type.items()}),
+    )
+
+
+def _parameter(name: str, raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> Parameter:
+    allowed = raw.get("AllowedValues")
+    no_echo = raw.get("NoEcho")
+    has_override = name in overrides
+    has_default = "Default" in raw
+    type_name = raw.get("Type")
+    return Parameter(
+        name=name,
+        type=type_name if isinstance(type_name, str) else "",
+        default=raw.get("Default"),
+        allowed_values=tuple(allowed) if isinstance(allowed, list) else (),
+        no_echo=no_echo is True or (isinstance(no_echo, str) and no_echo.lower() == "true"),
+        has_value=has_override or has_default,
+        overridden=has_override,
+        value=overrides[name] if has_override else raw.get("Default"),
+        raw=raw,
+    )
+
+
+def _resource(logical_id: str, raw: Any, errors: list[StructureError]) -> Resource | None:
+    path: Path = ("Resources", logical_id)
+    if not isinstance(raw, dict):
+        errors.append(StructureError(f"resource `{logical_id}` must be a mapping", path))
+        return None
+    type_name = raw.get("Type")
+    if not isinstance(type_name, str) or not type_name:
+        errors.append(StructureError(f"resource `{logical_id}` has no `Type`", path))
+        return None
+    properties = raw.get("Properties")
+    if properties is not None and not isinstance(properties, dict):
+        errors.append(StructureError(f"`Properties` of `{logical_id}` must be a mapping",
+                                     (*path, "Properties")))
+        properties = None
+    depends = raw.get("DependsOn")
+    if isinstance(depends, str):
+        depends_on: tuple[str, ...] = (depends,)
+    elif isinstance(depends, list) and all(isinstance(d, str) for d in depends):
+        depends_on = tuple(depends)
+    else:
+        depends_on = ()
+        if depends is not None:
+            errors.append(StructureError(
+                f"`DependsOn` of `{logical_id}` must be a name or a list of names",
+                (*path, "DependsOn")))
+    condition = raw.get("Condition")
+    return Resource(
+        logical_id=logical_id,
+        type=type_name,
+        properties=properties or EMPTY,
+        metadata=_mapping(raw.get("Metadata")),
+        condition=condition if isinstance(condition, str) else None,
+        depends_on=depends_on,
+        deletion_policy=raw.get("DeletionPolicy"),
+        update_replace_policy=raw.get("UpdateReplacePolicy"),
+        raw=raw,
+    )
