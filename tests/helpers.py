@@ -1,0 +1,51 @@
+"""Shared test helpers: scanning snippets and reading fixture annotations."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from cfnaudit.api import Config, Report, audit
+from cfnaudit.decode import decode_text
+from cfnaudit.template import Template, build_template
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+RULE_FIXTURES = FIXTURES / "rules"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+ANNOTATION = re.compile(r"#\s*(expect|ok):\s*([A-Z]{2,4}\d{3})")
+OPTION = re.compile(r"^#\s*option:\s*([A-Z]{2,4}\d{3})\.(\w+)=(.*)$", re.MULTILINE)
+PARAM = re.compile(r"^#\s*param:\s*(\w+)=(.*)$", re.MULTILINE)
+
+
+def template_from(text: str, file: str = "t.yaml") -> Template:
+    return build_template(decode_text(textwrap.dedent(text)), file)
+
+
+def scan_text(tmp_path: Path, text: str, name: str = "t.yaml", **config: Any) -> Report:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return audit([path], Config(**config))
+
+
+def expected_pairs(path: Path, code: str) -> set[tuple[str, int]]:
+    """(code, line) for every `# expect: CODE` comment naming `code`."""
+    pairs = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for kind, named in ANNOTATION.findall(line):
+            if kind == "expect" and named == code:
+                pairs.add((named, number))
+    return pairs
+
+
+def fixture_config(path: Path, code: str) -> Config:
+    """`# option: CODE.key=value` and `# param: Name=value` header lines configure a fixture."""
+    text = path.read_text(encoding="utf-8")
+    options: dict[str, dict[str, Any]] = {}
+    for rule_code, key, value in OPTION.findall(text):
+        options.setdefault(rule_code, {})[key] = value.strip()
+    params = {name: value.strip() for name, value in PARAM.findall(text)}
+    return Config(select=(code,), options=options, parameters=params)
