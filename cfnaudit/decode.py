@@ -348,6 +348,8 @@ def _yaml_error(exc: yaml.MarkedYAMLError | yaml.YAMLError) -> DecodeError:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
+        if "maximum nesting depth" in problem:  # libyaml's own guard, hit before ours in flow
+            problem = "nesting deeper than the YAML parser's limit"
         context = f" {exc.context}" if exc.context else ""
         message = f"invalid YAML: {problem}{context}".strip()
         if mark is not None:

@@ -82,9 +82,9 @@ class ResourceGraph:
             if resource.condition is not None:
                 self._link(node, resource.condition, "Condition", (*resource.path, "Condition"),
                            None, lenient)
+            listed = isinstance(resource.raw.get("DependsOn"), list)
             for i, target in enumerate(resource.depends_on):
-                path = (*resource.path, "DependsOn") + ((i,) if len(resource.depends_on) > 1
-                                                       else ())
+                path = (*resource.path, "DependsOn", *((i,) if listed else ()))
                 self._link(node, target, "DependsOn", path, None, lenient)
         for name, definition in t.conditions.items():
             self._walk(("Conditions", name), definition, ("Conditions", name), lenient)

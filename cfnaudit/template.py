@@ -130,6 +130,9 @@ class Template:
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
+FOR_EACH_TRANSFORM = "AWS::LanguageExtensions"
+
+
 class NotATemplate(Exception):
     """Valid YAML/JSON that is not a CloudFormation template: skipped quietly."""
 
@@ -153,6 +156,9 @@ def build_template(decoded: Decoded, file: str,
     if not is_template(data):
         raise NotATemplate(file)
     errors: list[StructureError] = []
+    transform = data.get("Transform")
+    transforms = (transform,) if isinstance(transform, str) else tuple(
+        t for t in transform if isinstance(t, str)) if isinstance(transform, list) else ()
 
     def section(name: str) -> Mapping[str, Any]:
         value = data.get(name)
@@ -161,6 +167,9 @@ def build_template(decoded: Decoded, file: str,
         if not isinstance(value, dict):
             errors.append(StructureError(f"`{name}` must be a mapping", (name,)))
             return EMPTY
+        if FOR_EACH_TRANSFORM in transforms:
+            # Fn::ForEach entries expand at deployment into entries we cannot see here.
+            return {k: v for k, v in value.items() if not k.startswith("Fn::ForEach::")}
         return value
 
     parameters = {}
@@ -178,7 +187,7 @@ def build_template(decoded: Decoded, file: str,
         if resource is not None:
             resources[logical_id] = resource
             by_type.setdefault(resource.type, []).append(resource)
-    if "Resources" in data and not resources and not errors:
+    if "Resources" in data and not resources and not errors and not transforms:
         errors.append(StructureError("`Resources` has no resources", ("Resources",)))
 
     outputs = {}
@@ -189,10 +198,6 @@ def build_template(decoded: Decoded, file: str,
         condition = raw.get("Condition")
         outputs[name] = Output(name, raw.get("Value"), raw.get("Export"),
                                condition if isinstance(condition, str) else None, raw)
-
-    transform = data.get("Transform")
-    transforms = (transform,) if isinstance(transform, str) else tuple(
-        t for t in transform if isinstance(t, str)) if isinstance(transform, list) else ()
 
     return Template(
         file=file, data=data, marks=decoded.marks, text=decoded.text,
@@ -229,8 +234,12 @@ def _resource(logical_id: str, raw: Any, errors: list[StructureError]) -> Resour
         errors.append(StructureError(f"resource `{logical_id}` must be a mapping", path))
         return None
     type_name = raw.get("Type")
-    if not isinstance(type_name, str) or not type_name:
+    if type_name is None:
         errors.append(StructureError(f"resource `{logical_id}` has no `Type`", path))
+        return None
+    if not isinstance(type_name, str) or not type_name:
+        errors.append(StructureError(f"`Type` of `{logical_id}` must be a resource type name",
+                                     (*path, "Type")))
         return None
     properties = raw.get("Properties")
     if properties is not None and not isinstance(properties, dict):

@@ -1,0 +1,168 @@
+"""Decoding YAML and JSON: short tags, locations, encodings, and every error class."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cfnaudit.decode import DecodeError, Limits, decode_bytes, decode_text
+
+BOTH = pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "pure-python"])
+
+SHORT_TAGS = {
+    "!Ref X": {"Ref": "X"},
+    "!Condition C": {"Condition": "C"},
+    "!Sub 'a-${X}'": {"Fn::Sub": "a-${X}"},
+    "!Sub ['a-${V}', {V: 1}]": {"Fn::Sub": ["a-${V}", {"V": 1}]},
+    "!GetAtt A.B": {"Fn::GetAtt": ["A", "B"]},
+    "!GetAtt A.B.C": {"Fn::GetAtt": ["A", "B.C"]},
+    "!GetAtt [A, B]": {"Fn::GetAtt": ["A", "B"]},
+    "!If [C, 1, 2]": {"Fn::If": ["C", 1, 2]},
+    "!Join ['-', [a, b]]": {"Fn::Join": ["-", ["a", "b"]]},
+    "!Select [0, [a]]": {"Fn::Select": [0, ["a"]]},
+    "!Split [',', 'a,b']": {"Fn::Split": [",", "a,b"]},
+    "!FindInMap [M, K, V]": {"Fn::FindInMap": ["M", "K", "V"]},
+    "!Base64 text": {"Fn::Base64": "text"},
+    "!Cidr [10.0.0.0/16, 4, 8]": {"Fn::Cidr": ["10.0.0.0/16", 4, 8]},
+    "!GetAZs ''": {"Fn::GetAZs": ""},
+    "!GetAZs": {"Fn::GetAZs": ""},
+    "!ImportValue shared-vpc": {"Fn::ImportValue": "shared-vpc"},
+    "!Equals [a, b]": {"Fn::Equals": ["a", "b"]},
+    "!And [true, false]": {"Fn::And": [True, False]},
+    "!Or [true, false]": {"Fn::Or": [True, False]},
+    "!Not [true]": {"Fn::Not": [True]},
+    "!Transform {Name: M}": {"Fn::Transform": {"Name": "M"}},
+}
+
+
+@BOTH
+@pytest.mark.parametrize("source", sorted(SHORT_TAGS))
+def test_short_tags_become_long_form(source: str, pure: bool) -> None:
+    decoded = decode_text(f"Value: {source}\n", pure=pure)
+    assert decoded.data == {"Value": SHORT_TAGS[source]}
+
+
+@BOTH
+def test_scalar_types_follow_yaml_and_cloudformation(pure: bool) -> None:
+    text = ("a: true\nb: 'true'\nc: 10\nd: 1.5\ne: ~\nf: 2010-09-09\ng: 0x10\nh: yes\n"
+            "i: !!str 5\nj: '007'\nYes: key stays text\n")
+    data = decode_text(text, pure=pure).data
+    assert data == {"a": True, "b": "true", "c": 10, "d": 1.5, "e": None, "f": "2010-09-09",
+                    "g": 16, "h": True, "i": "5", "j": "007", "Yes": "key stays text"}
+
+
+TEMPLATE = """\
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      EnableKeyRotation: false
+      Count: 3
+      Tags:
+        - Key: Env
+          Value: !Ref Env
+"""
+
+
+@BOTH
+def test_locations_of_keys_and_scalars(pure: bool) -> None:
+    marks = decode_text(TEMPLATE, pure=pure).marks
+    props = ("Resources", "Key", "Properties")
+    # 0-based (line, column, end_line, end_column)
+    assert marks.key((*props, "EnableKeyRotation")) == (4, 6, 4, 23)
+    assert marks.value((*props, "EnableKeyRotation")) == (4, 25, 4, 30)
+    assert marks.value((*props, "Count")) == (5, 13, 5, 14)
+    assert marks.key(("Resources", "Key")) == (1, 2, 1, 5)
+    assert marks.value((*props, "Tags", 0, "Value")) == (8, 17, 8, 25)
+    assert marks.value((*props, "Tags", 0))[:2] == (7, 10)
+
+
+def test_pure_python_and_libyaml_agree_on_data_and_marks() -> None:
+    fast, slow = decode_text(TEMPLATE), decode_text(TEMPLATE, pure=True)
+    assert fast.data == slow.data
+    assert fast.marks.values == slow.marks.values
+    assert fast.marks.keys == slow.marks.keys
+
+
+def test_json_locations() -> None:
+    text = json.dumps(decode_text(TEMPLATE).data, indent=2)
+    decoded = decode_text(text)
+    assert decoded.data == decode_text(TEMPLATE).data
+    lines = text.splitlines()
+    line, column, _, end = decoded.marks.value(
+        ("Resources", "Key", "Properties", "EnableKeyRotation"))
+    assert lines[line][column:end] == "false"
+    key = decoded.marks.key(("Resources", "Key", "Properties", "Count"))
+    assert lines[key[0]][key[1]:key[3]] == '"Count"'
+
+
+@pytest.mark.parametrize("raw", [
+    b"\xef\xbb\xbfResources: {}\r\n",            # UTF-8 BOM and CRLF
+    "Resources: {}\r\n".encode("utf-16"),         # UTF-16 with BOM
+    b'\xef\xbb\xbf{"Resources": {}}',            # JSON with a BOM
+])
+def test_bom_and_crlf(raw: bytes) -> None:
+    assert decode_bytes(raw).data == {"Resources": {}}
+
+
+def test_crlf_lines_count_like_lf() -> None:
+    crlf = decode_text(TEMPLATE.replace("\n", "\r\n"))
+    assert crlf.marks.values == decode_text(TEMPLATE).marks.values
+
+
+def _error(text: str | bytes, **limits: int) -> DecodeError:
+    with pytest.raises(DecodeError) as caught:
+        raw = text if isinstance(text, bytes) else text.encode()
+        decode_bytes(raw, limits=Limits(**limits))
+    return caught.value
+
+
+@pytest.mark.parametrize(("text", "line", "column", "words"), [
+    ("a: 1\na: 2\n", 2, 1, "duplicate key 'a'"),
+    ('{"a": 1,\n "a": 2}', 2, 2, "duplicate key 'a'"),
+    ("a: &x 1\nb: *x\n", 1, 4, "anchors are not allowed"),
+    ("- 1\n- 2\n", 1, 1, "root is a list"),
+    ("just text\n", 1, 1, "root is a string"),
+    ("a: [1, 2\nb: 3\n", 2, 2, "invalid YAML: "),
+    ('{"a": 1,}', 1, 9, "invalid JSON"),
+    ("a: !Unknown x\n", 1, 4, "unknown tag !Unknown"),
+    ("a: 1\n---\nb: 2\n", 2, 1, "more than one YAML document"),
+    ("? [a, b]\n: c\n", 1, 3, "mapping keys must be plain strings"),
+    (b"a: 1\nb: \xff\n", 2, 4, "invalid UTF-8 byte 0xff"),
+    (b"a: 1\x00\n", 1, 5, "binary file"),
+])
+def test_decode_errors_have_locations(text: str | bytes, line: int, column: int,
+                                      words: str) -> None:
+    error = _error(text)
+    assert words in error.message
+    assert (error.line, error.column) == (line, column)
+
+
+def test_nesting_deeper_than_the_limit_is_an_error_not_a_crash() -> None:
+    deep_flow = "a: " + "[" * 100_000 + "]" * 100_000
+    error = _error(deep_flow)
+    assert "nesting deeper than" in error.message
+    assert error.line == 1
+    deep_block = "a:\n" + "".join("  " * i + "b:\n" for i in range(1, 200))
+    error = _error(deep_block)
+    assert "nesting deeper than 100 levels" in error.message
+    assert (error.line, error.column) == (101, 201)
+    deep_json = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    error = _error(deep_json)
+    assert "nesting deeper than 100 levels" in error.message
+    assert (error.line, error.column) == (1, 106)
+
+
+def test_depth_limit_is_configurable() -> None:
+    assert "nesting deeper than 3" in _error("a: {b: {c: {d: 1}}}", max_depth=3).message
+    assert decode_text("a: {b: {c: 1}}", limits=Limits(max_depth=3)).data
+
+
+def test_size_limit() -> None:
+    assert "over the 10-byte limit" in _error("a: 123456789012", max_bytes=10).message
+
+
+def test_alias_bomb_is_refused_at_the_first_anchor() -> None:
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\n" * 3
+    assert "anchors are not allowed" in _error(bomb).message
