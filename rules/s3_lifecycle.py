@@ -1,0 +1,530 @@
+"""Bucket lifecycle: archive tiers, intelligent tiering, multipart cleanup, old versions.
+
+Every rule here reads a bucket's `LifecycleConfiguration.Rules` in each condition scenario and
+counts only rules whose `Status` resolves to `Enabled`. A lifecycle rule on one bucket never
+covers another bucket. Rules scoped by `Prefix`, `TagFilters` or object size count as well: the
+template does not say which keys hold the data, so a scoped rule is taken at its word.
+
+Choice on exemptions: lifecycle applies to every bucket, access-log buckets included (their logs
+grow without bound too). A bucket whose data expires by a whole-bucket rule at or before
+`archive_after_days` needs no archive tier, so the three tiering rules skip it. Anything else
+that should not be tiered is suppressed with a reason in the bucket's `Metadata`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cfnaudit.rule import Context, Resource, Severity, Unresolved, Variant, Violation, rule
+
+BUCKET = "AWS::S3::Bucket"
+ARCHIVE_CLASSES = frozenset({"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"})
+SCOPE_KEYS = ("Prefix", "TagFilters", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
+RULES_PATH = ("Properties", "LifecycleConfiguration", "Rules")
+
+
+# --------------------------------------------------------------------------- shared reading
+
+
+@dataclass
+class Lifecycle:
+    """The enabled lifecycle rules of one bucket in one scenario, and what could not be read."""
+
+    rules: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Transition:
+    storage_class: Any  # str or Unresolved
+    days: Any  # int, None (date-based) or Unresolved
+    path: tuple[Any, ...]
+
+
+def _as_int(value: Any) -> int | Unresolved:
+    if isinstance(value, Unresolved):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return Unresolved(f"`{value}` is not a whole number")
+
+
+def _lifecycle(ctx: Context, variant: Variant) -> Lifecycle:
+    found = Lifecycle()
+    config = variant.properties.get("LifecycleConfiguration")
+    if not isinstance(config, dict):
+        return found
+    rules = ctx.resolve(config.get("Rules", []), variant.scenario)
+    if isinstance(rules, Unresolved):
+        found.unknown.append(rules.reason)
+        return found
+    for index, item in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(item, dict):
+            continue
+        status = ctx.resolve(item.get("Status"), variant.scenario)
+        if isinstance(status, Unresolved):
+            found.unknown.append(f"the `Status` of lifecycle rule {index + 1} is unknown "
+                                 f"({status.reason})")
+        elif status == "Enabled":
+            found.rules.append((index, item))
+    return found
+
+
+def _transitions(ctx: Context, bucket: Resource, variant: Variant,
+                 lifecycle: Lifecycle) -> Iterator[Transition]:
+    """Current-version transitions of the enabled rules (`Transitions` and the old
+    single `Transition`)."""
+    for index, item in lifecycle.rules:
+        entries: list[tuple[tuple[Any, ...], Any]] = []
+        many = item.get("Transitions")
+        if isinstance(many, list):
+            entries += [(("Transitions", j), t) for j, t in enumerate(many)]
+        if isinstance(item.get("Transition"), dict):
+            entries.append((("Transition",), item["Transition"]))
+        for where, entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            path = bucket.at(*RULES_PATH, index, *where)
+            storage_class = ctx.resolve(entry.get("StorageClass"), variant.scenario)
+            if "TransitionInDays" in entry:
+                days = _as_int(ctx.resolve(entry["TransitionInDays"], variant.scenario))
+                yield Transition(storage_class, days, (*path, "TransitionInDays"))
+            else:
+                yield Transition(storage_class, None, path)
+
+
+def _whole_bucket_expires_within(ctx: Context, variant: Variant, lifecycle: Lifecycle,
+                                 days: int) -> bool:
+    """True when an enabled rule without a scope expires current objects within `days`."""
+    for _, item in lifecycle.rules:
+        if any(item.get(key) for key in SCOPE_KEYS):
+            continue
+        expires = _as_int(ctx.resolve(item.get("ExpirationInDays", ""), variant.scenario))
+        if isinstance(expires, int) and expires <= days:
+            return True
+    return False
+
+
+def _report_path(bucket: Resource, variant: Variant) -> tuple[Any, ...]:
+    if "LifecycleConfiguration" in variant.properties:
+        return bucket.at("Properties", "LifecycleConfiguration")
+    return bucket.path
+
+
+def _tiering_configurations(ctx: Context, variant: Variant) -> Iterator[Mapping[str, Any]]:
+    """`IntelligentTieringConfigurations` entries whose `Status` is `Enabled`."""
+    entries = variant.properties.get("IntelligentTieringConfigurations")
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and ctx.resolve(entry.get("Status"),
+                                                   variant.scenario) == "Enabled":
+            yield entry
+
+
+def _short_lived(ctx: Context, variant: Variant, lifecycle: Lifecycle) -> bool:
+    return _whole_bucket_expires_within(ctx, variant, lifecycle,
+                                        int(ctx.option("archive_after_days")))
+
+
+# ------------------------------------------------------------------------------------ rules
+
+
+@rule(code="LCY001", name="s3-archive-transition", severity=Severity.WARNING,
+      category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
+def archive_transition(ctx: Context) -> Iterator[Violation]:
+    """Bucket never moves objects to an archive storage class in time.
+
+    ## What it does
+    Checks that every `AWS::S3::Bucket` has an enabled lifecycle rule that transitions
+    objects to `GLACIER`, `GLACIER_IR` or `DEEP_ARCHIVE` at or before `archive_after_days`
+    days (the days may come from a parameter default). A date-based transition counts. A
+    transition on another bucket does not. Buckets whose objects expire (whole-bucket rule)
+    within the same number of days are exempt: there is nothing left to archive.
+
+    ## Why is this bad?
+    Data lakes keep raw and processed data for years. Left in `STANDARD`, every terabyte costs
+    several times what it costs in an archive tier, and the requirement "transition to Glacier
+    after 90 days" goes unmet.
+
+    ## Example
+    ```yaml
+    Resources:
+      RawData:
+        Type: AWS::S3::Bucket
+        Properties:
+          LifecycleConfiguration:
+            Rules:
+              - Id: archive
+                Status: Enabled
+                Transitions:
+                  - {StorageClass: GLACIER, TransitionInDays: 365}
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      RawData:
+        Type: AWS::S3::Bucket
+        Properties:
+          LifecycleConfiguration:
+            Rules:
+              - Id: archive
+                Status: Enabled
+                Transitions:
+                  - {StorageClass: GLACIER, TransitionInDays: 90}
+    ```
+
+    ## Options
+    - `archive_after_days` (default 90): the latest day an archive transition may happen.
+
+    ## Known problems
+    Rules scoped by prefix, tags or object size count as covering the bucket.
+
+    ## References
+    - [Transitioning objects using Amazon S3 Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html)
+    - [AWS::S3::Bucket Rule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-rule.html)
+    """
+    for bucket in ctx.resources():
+        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_archive(ctx, b, v))
+
+
+def _check_archive(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
+    limit = int(ctx.option("archive_after_days"))
+    lifecycle = _lifecycle(ctx, variant)
+    if _short_lived(ctx, variant, lifecycle):
+        return
+    unknown = list(lifecycle.unknown)
+    too_late: list[Transition] = []
+    for transition in _transitions(ctx, bucket, variant, lifecycle):
+        if isinstance(transition.storage_class, Unresolved):
+            unknown.append(transition.storage_class.reason)
+            continue
+        if transition.storage_class not in ARCHIVE_CLASSES:
+            continue
+        if transition.days is None or (isinstance(transition.days, int)
+                                       and transition.days <= limit):
+            return
+        if isinstance(transition.days, Unresolved):
+            unknown.append(transition.days.reason)
+        else:
+            too_late.append(transition)
+    name = bucket.logical_id
+    if unknown:
+        yield Violation(f"Archive transition of bucket `{name}` cannot be checked because "
+                        f"{unknown[0]}", _report_path(bucket, variant))
+    elif too_late:
+        first = min(too_late, key=lambda t: t.days)
+        yield Violation(f"Bucket `{name}` archives objects only after {first.days} days, "
+                        f"later than {limit}", first.path)
+    else:
+        yield Violation(f"Bucket `{name}` has no enabled lifecycle rule that moves objects to "
+                        f"Glacier within {limit} days", _report_path(bucket, variant))
+
+
+@rule(code="LCY002", name="s3-intelligent-tiering", severity=Severity.INFO,
+      category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
+def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
+    """Bucket does not use S3 Intelligent-Tiering.
+
+    ## What it does
+    Checks that every `AWS::S3::Bucket` has an enabled lifecycle transition to
+    `INTELLIGENT_TIERING` or an enabled `IntelligentTieringConfigurations` entry. Buckets whose
+    objects expire (whole-bucket rule) within `archive_after_days` are exempt.
+
+    ## Why is this bad?
+    Access patterns of pipeline data change: fresh partitions are read often, older ones
+    rarely and unpredictably. Intelligent-Tiering moves each object to the cheapest tier that
+    matches its access without retrieval fees; without it, cost optimisation relies on fixed
+    ages that fit no bucket well.
+
+    ## Example
+    ```yaml
+    Resources:
+      Curated:
+        Type: AWS::S3::Bucket
+        Properties:
+          LifecycleConfiguration:
+            Rules:
+              - Status: Enabled
+                Transitions:
+                  - {StorageClass: GLACIER, TransitionInDays: 90}
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Curated:
+        Type: AWS::S3::Bucket
+        Properties:
+          LifecycleConfiguration:
+            Rules:
+              - Status: Enabled
+                Transitions:
+                  - {StorageClass: INTELLIGENT_TIERING, TransitionInDays: 0}
+                  - {StorageClass: GLACIER, TransitionInDays: 90}
+    ```
+
+    ## Options
+    - `archive_after_days` (default 90): buckets whose data expires within this many days
+      are exempt.
+
+    ## Known problems
+    An `IntelligentTieringConfigurations` entry only configures the archive tiers of objects
+    already in Intelligent-Tiering (for example uploaded with that storage class); it is
+    accepted because the template shows the intent. Uploads that set the storage class
+    themselves are invisible to the rule; suppress it with a reason.
+
+    ## References
+    - [Amazon S3 Intelligent-Tiering](https://docs.aws.amazon.com/AmazonS3/latest/userguide/intelligent-tiering.html)
+    - [AWS::S3::Bucket IntelligentTieringConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-intelligenttieringconfiguration.html)
+    """
+    for bucket in ctx.resources():
+        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_tiering(ctx, b, v))
+
+
+def _check_tiering(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
+    lifecycle = _lifecycle(ctx, variant)
+    if _short_lived(ctx, variant, lifecycle) or any(_tiering_configurations(ctx, variant)):
+        return
+    unknown = list(lifecycle.unknown)
+    for transition in _transitions(ctx, bucket, variant, lifecycle):
+        if transition.storage_class == "INTELLIGENT_TIERING":
+            return
+        if isinstance(transition.storage_class, Unresolved):
+            unknown.append(transition.storage_class.reason)
+    if unknown:
+        yield Violation(f"Intelligent-Tiering of bucket `{bucket.logical_id}` cannot be "
+                        f"checked because {unknown[0]}", _report_path(bucket, variant))
+    else:
+        yield Violation(f"Bucket `{bucket.logical_id}` has no Intelligent-Tiering transition "
+                        "or configuration", _report_path(bucket, variant))
+
+
+@rule(code="LCY003", name="s3-deep-archive-transition", severity=Severity.INFO,
+      category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
+def deep_archive(ctx: Context) -> Iterator[Violation]:
+    """Bucket has no Glacier Deep Archive tier for long-term retention.
+
+    ## What it does
+    Checks that every `AWS::S3::Bucket` has an enabled lifecycle transition to
+    `DEEP_ARCHIVE` (any age), or an enabled Intelligent-Tiering configuration with the
+    `DEEP_ARCHIVE_ACCESS` tier. Buckets whose objects expire (whole-bucket rule) within
+    `archive_after_days` are exempt.
+
+    ## Why is this bad?
+    Financial records are kept for five to ten years for compliance. After the first months
+    they are almost never read; Deep Archive stores them for a fraction of Glacier Flexible
+    Retrieval's price. Without the tier, long-term retention is the most expensive part of the
+    bill.
+
+    ## Example
+    ```yaml
+    Resources:
+      Archive:
+        Type: AWS::S3::Bucket
+        Properties:
+          LifecycleConfiguration:
+            Rules:
+              - Status: Enabled
+                Transitions:
+                  - {StorageClass: GLACIER, TransitionInDays: 90}
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Archive:
+        Type: AWS::S3::Bucket
+        Properties:
+          LifecycleConfiguration:
+            Rules:
+              - Status: Enabled
+                Transitions:
+                  - {StorageClass: GLACIER, TransitionInDays: 90}
+                  - {StorageClass: DEEP_ARCHIVE, TransitionInDays: 365}
+    ```
+
+    ## Options
+    - `archive_after_days` (default 90): buckets whose data expires within this many days
+      are exempt.
+
+    ## References
+    - [Amazon S3 storage classes](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-class-intro.html)
+    - [Transitioning objects using Amazon S3 Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html)
+    """
+    for bucket in ctx.resources():
+        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_deep(ctx, b, v))
+
+
+def _has_deep_archive_tier(ctx: Context, variant: Variant) -> bool:
+    for entry in _tiering_configurations(ctx, variant):
+        tierings = entry.get("Tierings")
+        for tiering in tierings if isinstance(tierings, list) else []:
+            if isinstance(tiering, dict) and ctx.resolve(
+                    tiering.get("AccessTier"), variant.scenario) == "DEEP_ARCHIVE_ACCESS":
+                return True
+    return False
+
+
+def _check_deep(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
+    lifecycle = _lifecycle(ctx, variant)
+    if _short_lived(ctx, variant, lifecycle) or _has_deep_archive_tier(ctx, variant):
+        return
+    unknown = list(lifecycle.unknown)
+    for transition in _transitions(ctx, bucket, variant, lifecycle):
+        if transition.storage_class == "DEEP_ARCHIVE":
+            return
+        if isinstance(transition.storage_class, Unresolved):
+            unknown.append(transition.storage_class.reason)
+    if unknown:
+        yield Violation(f"Deep Archive tier of bucket `{bucket.logical_id}` cannot be checked "
+                        f"because {unknown[0]}", _report_path(bucket, variant))
+    else:
+        yield Violation(f"Bucket `{bucket.logical_id}` never moves objects to Glacier Deep "
+                        "Archive", _report_path(bucket, variant))
+
+
+@rule(code="LCY004", name="s3-abort-incomplete-multipart", severity=Severity.WARNING,
+      category="s3-lifecycle", resource_types=(BUCKET,), options={"abort_multipart_days": 7})
+def abort_multipart(ctx: Context) -> Iterator[Violation]:
+    """Bucket keeps incomplete multipart uploads forever.
+
+    ## What it does
+    Checks that every `AWS::S3::Bucket` has an enabled lifecycle rule with
+    `AbortIncompleteMultipartUpload.DaysAfterInitiation` at or below `abort_multipart_days`
+    (parameter defaults are resolved).
+
+    ## Why is this bad?
+    Large ingestion files are uploaded in parts. When an upload fails, its parts stay in the
+    bucket, invisible in listings, and are billed until someone aborts the upload. Pipelines
+    that move terabytes a day accumulate such orphaned parts quickly.
+
+    ## Example
+    ```yaml
+    Resources:
+      Landing:
+        Type: AWS::S3::Bucket
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Landing:
+        Type: AWS::S3::Bucket
+        Properties:
+          LifecycleConfiguration:
+            Rules:
+              - Id: abort-multipart
+                Status: Enabled
+                AbortIncompleteMultipartUpload: {DaysAfterInitiation: 7}
+    ```
+
+    ## Options
+    - `abort_multipart_days` (default 7): the most days an incomplete upload may live.
+
+    ## References
+    - [Configuring a lifecycle configuration to delete incomplete multipart uploads](https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html)
+    """
+    for bucket in ctx.resources():
+        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_multipart(ctx, b, v))
+
+
+def _check_multipart(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
+    limit = int(ctx.option("abort_multipart_days"))
+    lifecycle = _lifecycle(ctx, variant)
+    unknown = list(lifecycle.unknown)
+    too_late: list[tuple[int, tuple[Any, ...]]] = []
+    for index, item in lifecycle.rules:
+        abort = item.get("AbortIncompleteMultipartUpload")
+        if not isinstance(abort, dict):
+            continue
+        days = _as_int(ctx.resolve(abort.get("DaysAfterInitiation"), variant.scenario))
+        if isinstance(days, Unresolved):
+            unknown.append(days.reason)
+        elif days <= limit:
+            return
+        else:
+            too_late.append((days, bucket.at(*RULES_PATH, index, "AbortIncompleteMultipartUpload",
+                                              "DaysAfterInitiation")))
+    name = bucket.logical_id
+    if unknown:
+        yield Violation(f"Multipart cleanup of bucket `{name}` cannot be checked because "
+                        f"{unknown[0]}", _report_path(bucket, variant))
+    elif too_late:
+        days, path = min(too_late)
+        yield Violation(f"Bucket `{name}` aborts incomplete multipart uploads only after {days} "
+                        f"days, more than {limit}", path)
+    else:
+        yield Violation(f"Bucket `{name}` has no enabled lifecycle rule that aborts incomplete "
+                        "multipart uploads", _report_path(bucket, variant))
+
+
+@rule(code="LCY005", name="s3-noncurrent-version-expiration", severity=Severity.WARNING,
+      category="s3-lifecycle", resource_types=(BUCKET,))
+def noncurrent_expiration(ctx: Context) -> Iterator[Violation]:
+    """Versioned bucket keeps noncurrent object versions forever.
+
+    ## What it does
+    Checks that every `AWS::S3::Bucket` whose `VersioningConfiguration.Status` is `Enabled`
+    has an enabled lifecycle rule with `NoncurrentVersionExpiration` (or the older
+    `NoncurrentVersionExpirationInDays`). Unversioned and suspended buckets are skipped.
+
+    ## Why is this bad?
+    With versioning, an overwrite or delete keeps the old object as a noncurrent version. A
+    pipeline that rewrites partitions daily then stores every past copy, invisibly and at full
+    price, until a lifecycle rule expires them.
+
+    ## Example
+    ```yaml
+    Resources:
+      Processed:
+        Type: AWS::S3::Bucket
+        Properties:
+          VersioningConfiguration: {Status: Enabled}
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Processed:
+        Type: AWS::S3::Bucket
+        Properties:
+          VersioningConfiguration: {Status: Enabled}
+          LifecycleConfiguration:
+            Rules:
+              - Id: expire-old-versions
+                Status: Enabled
+                NoncurrentVersionExpiration: {NoncurrentDays: 30}
+    ```
+
+    ## References
+    - [Lifecycle configuration elements: NoncurrentVersionExpiration](https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html)
+    - [AWS::S3::Bucket NoncurrentVersionExpiration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-noncurrentversionexpiration.html)
+    """
+    for bucket in ctx.resources():
+        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_versions(ctx, b, v))
+
+
+def _check_versions(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
+    versioning = variant.properties.get("VersioningConfiguration")
+    if not isinstance(versioning, dict):
+        return
+    status = ctx.resolve(versioning.get("Status"), variant.scenario)
+    lifecycle = _lifecycle(ctx, variant)
+    if any("NoncurrentVersionExpiration" in item or "NoncurrentVersionExpirationInDays" in item
+           for _, item in lifecycle.rules):
+        return
+    name = bucket.logical_id
+    if isinstance(status, Unresolved):
+        yield Violation(f"Noncurrent version expiry of bucket `{name}` cannot be checked "
+                        f"because {status.reason}", bucket.at("Properties",
+                                                               "VersioningConfiguration"))
+    elif status == "Enabled":
+        if lifecycle.unknown:
+            yield Violation(f"Noncurrent version expiry of bucket `{name}` cannot be checked "
+                            f"because {lifecycle.unknown[0]}", _report_path(bucket, variant))
+        else:
+            yield Violation(f"Versioned bucket `{name}` never expires noncurrent versions",
+                            _report_path(bucket, variant))
