@@ -34,6 +34,7 @@ from cfnaudit.intrinsics import (
     resolve,
     sub_variables,
 )
+from cfnaudit.taggable import TagProperty, tag_property, taggable_types
 from cfnaudit.template import Output, Parameter, Resource, Template
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ __all__ = [
     "Rule",
     "Scenario",
     "Severity",
+    "TagProperty",
     "Template",
     "Unresolved",
     "Variant",
@@ -58,6 +60,8 @@ __all__ = [
     "is_no_value",
     "rule",
     "sub_variables",
+    "tag_property",
+    "taggable_types",
 ]
 
 
