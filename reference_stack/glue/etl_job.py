@@ -19,9 +19,10 @@ from pyspark.sql import functions as F
 ARGS = getResolvedOptions(
     sys.argv,
     ["JOB_NAME", "JOB_RUN_ID", "database", "raw_table", "processed_path", "archive_path",
-     "job_runs_table", "job_runs_ttl_days"],
+     "job_runs_table", "job_runs_ttl_days", "partition_keys"],
 )
 RECORD_TYPES = ("trade", "order_book", "market_depth")
+PARTITION_KEYS = ARGS["partition_keys"].split(",")  # event_date,record_type
 
 
 def record_run(status, run_id, started, records=0):
@@ -57,9 +58,9 @@ try:
             .withColumn("event_date", F.date_format("event_ts", "yyyy-MM-dd"))
             .drop("dt", "hour")
         )
-        (curated.repartition("event_date", "record_type")
+        (curated.repartition(*PARTITION_KEYS)
             .write.mode("append")
-            .partitionBy("event_date", "record_type")
+            .partitionBy(*PARTITION_KEYS)
             .option("compression", "snappy")
             .parquet(ARGS["processed_path"]))
         archive = DynamicFrame.fromDF(df, glue_context, "archive")
