@@ -1,0 +1,980 @@
+"""VPC, subnet and endpoint rules (categories `vpc-self-contained`, `vpc-endpoints`,
+`network-routing`).
+
+Network questions span several resources (a subnet, its route table association, the routes
+of that table, the VPC's CIDR), so the checks that combine resources evaluate them together in
+every joint condition scenario and fold the results the way `Context.each_variant` does.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from cfnaudit.rule import (
+    NO_VALUE,
+    Context,
+    Resource,
+    Scenario,
+    Severity,
+    Unresolved,
+    Variant,
+    Violation,
+    describe,
+    is_no_value,
+    rule,
+    sub_variables,
+)
+
+Path = tuple[str | int, ...]
+
+VPC = "AWS::EC2::VPC"
+SUBNET = "AWS::EC2::Subnet"
+ROUTE_TABLE = "AWS::EC2::RouteTable"
+ROUTE = "AWS::EC2::Route"
+ASSOCIATION = "AWS::EC2::SubnetRouteTableAssociation"
+ENDPOINT = "AWS::EC2::VPCEndpoint"
+CIDR_BLOCK = "AWS::EC2::VPCCidrBlock"
+
+# ------------------------------------------------------------------------- shared helpers
+
+
+def _pick(value: Any, scenario: Scenario) -> Any:
+    """`value` in `scenario`: Fn::If branches chosen, AWS::NoValue dropped (NO_VALUE when the
+    whole value is absent)."""
+    outcomes = dict(scenario)
+    if isinstance(value, dict):
+        if len(value) == 1:
+            if is_no_value(value):
+                return NO_VALUE
+            arg = value.get("Fn::If")
+            if isinstance(arg, list) and len(arg) == 3 and arg[0] in outcomes:
+                return _pick(arg[1] if outcomes[arg[0]] else arg[2], scenario)
+        picked = {k: _pick(v, scenario) for k, v in value.items()}
+        return {k: v for k, v in picked.items() if v is not NO_VALUE}
+    if isinstance(value, list):
+        return [v for v in (_pick(item, scenario) for item in value) if v is not NO_VALUE]
+    return value
+
+
+def _exists(resource: Resource, scenario: Scenario) -> bool:
+    return resource.condition is None or dict(scenario).get(resource.condition, True)
+
+
+def _joint_scenarios(ctx: Context, primary: Resource, related: Iterable[Resource]
+                     ) -> list[Scenario]:
+    """Scenarios over the conditions of `primary` and `related` (Fn::If and their own
+    `Condition`s), limited to those where `primary` exists; all are marked examined."""
+    used = ctx.graph.conditions_used
+    names = set(used.get(primary.logical_id, ()))
+    ctx.examine(primary)
+    for other in related:
+        ctx.examine(other)
+        names |= used.get(other.logical_id, set())
+        if other.condition:
+            names.add(other.condition)
+    scenarios, truncated = ctx.scenarios.enumerate(names, required=primary.condition)
+    if truncated:
+        ctx.truncated.add(primary.logical_id)
+    return list(scenarios)
+
+
+def _fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
+    """Report a violation found in every scenario once; add " when ..." to the others."""
+    if not found:
+        return
+    everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs} for _, vs in found))
+    reported: set[tuple[str, Path, str]] = set()
+    for scenario, violations in found:
+        when = describe(scenario)
+        for v in violations:
+            ident = (v.message, v.path, v.key)
+            if ident in everywhere or not when:
+                if ident not in reported:
+                    reported.add(ident)
+                    yield v
+            else:
+                yield replace(v, message=f"{v.message} {when}")
+
+
+def _check_jointly(ctx: Context, primary: Resource, related: Iterable[Resource],
+                   check: Callable[[Scenario], Iterable[Violation]]) -> Iterator[Violation]:
+    related = list(related)
+    found = [(s, list(check(s))) for s in _joint_scenarios(ctx, primary, related)]
+    yield from _fold(found)
+
+
+def _target(ctx: Context, value: Any, *types: str) -> Resource | None:
+    """The stack resource of `types` that `value` refers to (Ref or GetAtt)."""
+    logical_id = ctx.ref_target(value)
+    if logical_id is None:
+        return None
+    resource = ctx.template.resources[logical_id]
+    return resource if not types or resource.type in types else None
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [] if value is None or value is NO_VALUE else [value]
+
+
+def _truth(ctx: Context, value: Any, scenario: Scenario) -> bool | Unresolved:
+    resolved = ctx.resolve(value, scenario)
+    if isinstance(resolved, Unresolved):
+        return resolved
+    if isinstance(resolved, str):
+        return resolved.strip().lower() == "true"
+    return resolved is True
+
+
+def _skeleton(ctx: Context, value: Any, scenario: Scenario) -> str | None:
+    """Text of a Sub/Join/literal with deploy-time parts replaced by `*`."""
+    resolved = ctx.resolve(value, scenario)
+    if isinstance(resolved, str):
+        return resolved
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    (name, arg), = value.items()
+    if name == "Fn::Sub":
+        text = arg[0] if isinstance(arg, list) and arg and isinstance(arg[0], str) else arg
+        if not isinstance(text, str):
+            return None
+        for variable in set(sub_variables(text)):
+            known = ctx.resolve({"Ref": variable}, scenario) if "." not in variable else None
+            text = text.replace("${" + variable + "}",
+                                str(known) if isinstance(known, (str, int)) else "*")
+        return text
+    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
+            and isinstance(arg[0], str) and isinstance(arg[1], list):
+        parts = []
+        for item in arg[1]:
+            part = ctx.resolve(item, scenario)
+            parts.append(str(part) if isinstance(part, (str, int)) else "*")
+        return arg[0].join(parts)
+    return None
+
+
+# ------------------------------------------------------------------ availability zones
+
+def az_key(ctx: Context, subnet: Resource, properties: Mapping[str, Any],
+           scenario: Scenario) -> str | Unresolved:
+    """A name for the subnet's availability zone that is equal for equal zones.
+
+    `!Select [i, !GetAZs ""]` (or `!GetAZs !Ref AWS::Region`) becomes "zone #i of the stack's
+    region": two different indexes are two zones, the same index twice is one zone.
+    """
+    if "AvailabilityZone" in properties:
+        value = properties["AvailabilityZone"]
+        selected = value.get("Fn::Select") if isinstance(value, dict) and len(value) == 1 \
+            else None
+        if isinstance(selected, list) and len(selected) == 2 and isinstance(selected[1], dict) \
+                and "Fn::GetAZs" in selected[1]:
+            index = ctx.resolve(selected[0], scenario)
+            if isinstance(index, Unresolved):
+                return index
+            region = ctx.resolve(selected[1]["Fn::GetAZs"], scenario)
+            where = region if isinstance(region, str) and region else "the stack's region"
+            return f"zone #{index} of {where}"
+        resolved = ctx.resolve(value, scenario)
+        return resolved if isinstance(resolved, Unresolved) else str(resolved)
+    if "AvailabilityZoneId" in properties:
+        resolved = ctx.resolve(properties["AvailabilityZoneId"], scenario)
+        return resolved if isinstance(resolved, Unresolved) else str(resolved)
+    return Unresolved(f"subnet `{subnet.logical_id}` has no `AvailabilityZone`, so AWS picks "
+                      "one at deployment")
+
+
+def _zones(ctx: Context, subnets: list[Resource], scenario: Scenario
+           ) -> tuple[dict[str, list[str]], list[Unresolved]]:
+    """Zone name -> subnets in it, and the reasons some zones are unknown."""
+    zones: dict[str, list[str]] = {}
+    unknown: list[Unresolved] = []
+    for subnet in subnets:
+        key = az_key(ctx, subnet, _pick(dict(subnet.properties), scenario), scenario)
+        if isinstance(key, Unresolved):
+            unknown.append(key)
+        else:
+            zones.setdefault(key, []).append(subnet.logical_id)
+    return zones, unknown
+
+
+# ---------------------------------------------------------------- vpc-self-contained
+
+# Property names that place a resource into a VPC or subnets, wherever they are nested.
+_PLACEMENT_KEYS = {"VpcId": "a VPC", "VPCId": "a VPC", "SubnetId": "a subnet",
+                   "SubnetIds": "subnets", "Subnets": "subnets", "VPCZoneIdentifier": "subnets"}
+
+
+def _placements(value: Any, path: Path) -> Iterator[tuple[str, Any, Path]]:
+    """(key, value, path) of every placement property below `value`."""
+    stack: list[tuple[Any, Path]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, (*where, i)) for i, item in enumerate(node))
+        elif isinstance(node, dict):
+            if len(node) == 1 and next(iter(node)).startswith("Fn::"):
+                continue  # an intrinsic, not a property block
+            for key, item in node.items():
+                if key in _PLACEMENT_KEYS:
+                    yield key, item, (*where, key)
+                else:
+                    stack.append((item, (*where, key)))
+
+
+def _outside_sources(ctx: Context, value: Any) -> list[str]:
+    """Descriptions of the parts of a placement value that do not come from the stack."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, str):
+            if node.strip():
+                found.append(f"the literal id `{node}`")
+        elif isinstance(node, dict) and len(node) == 1:
+            (name, arg), = node.items()
+            if name == "Ref" and isinstance(arg, str) and arg in ctx.template.parameters:
+                found.append(f"parameter `{arg}`")
+            elif name == "Fn::ImportValue":
+                found.append("an imported value")
+            elif name == "Fn::FindInMap":
+                found.append("a mapping")
+            elif name in ("Fn::Select", "Fn::Split", "Fn::Join", "Fn::If"):
+                stack.append(arg)
+            elif name == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) and arg else arg
+                names = list(sub_variables(text)) if isinstance(text, str) else []
+                found.extend(f"parameter `{n}`" for n in names if n in ctx.template.parameters)
+    return list(dict.fromkeys(found))
+
+
+@rule(code="NET001", name="vpc-from-parameters", severity=Severity.WARNING,
+      category="vpc-self-contained", options={"allow_shared_vpc": False}, security=True)
+def vpc_from_parameters(ctx: Context) -> Iterator[Violation]:
+    """Resource is placed into a VPC or subnets that the stack does not create.
+
+    ## What it does
+    Looks at every placement property (`VpcId`, `SubnetId`, `SubnetIds`, `Subnets`,
+    `VPCZoneIdentifier`, also nested as in `VpcConfig.SubnetIds`) of every resource and
+    reports the ones whose value comes from a parameter (`AWS::EC2::VPC::Id`,
+    `AWS::EC2::Subnet::Id`, `List<AWS::EC2::Subnet::Id>`, or a plain string), an
+    `Fn::ImportValue`, a mapping or a literal id instead of a `Ref` to a VPC or subnet created
+    in the same stack. Every `Fn::If` branch is checked.
+
+    ## Why is this bad?
+    A stack that takes its network as input cannot guarantee anything about it: the subnets
+    may be public, lack route table associations, have no VPC endpoints, or sit in a single
+    availability zone, and the rules that check those properties cannot see them. Building
+    the VPC, subnets, route tables and endpoints in the stack makes the network part of the
+    reviewed, versioned design.
+
+    ## Example
+    ```yaml
+    Parameters:
+      VpcId: {Type: "AWS::EC2::VPC::Id"}
+    Resources:
+      FunctionSecurityGroup:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: functions
+          VpcId: !Ref VpcId
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties:
+          CidrBlock: 10.0.0.0/16
+      FunctionSecurityGroup:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: functions
+          VpcId: !Ref Vpc
+    ```
+
+    ## Options
+    - `allow_shared_vpc` (default `false`): accept networks from outside the stack (a shared
+      VPC owned by a network team); the rule then reports nothing.
+
+    ## References
+    - [Amazon VPC user guide](https://docs.aws.amazon.com/vpc/latest/userguide/what-is-amazon-vpc.html)
+    - [AWS-specific parameter types](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-supplied-parameter-types.html)
+    """
+    types = dict.fromkeys(r.type for r in ctx.template.resources.values())
+    resources = list(ctx.resources(*types))
+    if ctx.option("allow_shared_vpc"):
+        return
+    for resource in resources:
+        if any(True for _ in _placements(dict(resource.properties), ())):
+            yield from ctx.each_variant(resource, lambda v, r=resource: _placed_outside(ctx, r, v))
+
+
+def _placed_outside(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
+    for key, value, path in _placements(dict(v.properties), resource.at("Properties")):
+        sources = _outside_sources(ctx, value)
+        if sources:
+            what = _PLACEMENT_KEYS[key]
+            origin = " and ".join(sources) if len(sources) < 3 else \
+                ", ".join(sources[:-1]) + f" and {sources[-1]}"
+            yield Violation(f"`{resource.logical_id}` is placed into {what} from {origin} "
+                            f"instead of {what} created in this stack", path)
+
+
+# ------------------------------------------------------------------------ route tables
+
+def _route_tables(ctx: Context, subnet: Resource, scenario: Scenario) -> list[Resource]:
+    """Route tables associated with `subnet` in `scenario`, through the graph."""
+    tables = []
+    for association in ctx.referring_resources(subnet, types=(ASSOCIATION,),
+                                               under=("Properties", "SubnetId")):
+        ctx.examine(association)
+        if not _exists(association, scenario):
+            continue
+        table = _target(ctx, _pick(association.properties.get("RouteTableId"), scenario),
+                        ROUTE_TABLE)
+        if table is not None:
+            tables.append(table)
+    return tables
+
+
+def _routes_to_internet(ctx: Context, table: Resource, scenario: Scenario) -> bool:
+    """The table has a route through an internet gateway (the subnet is public)."""
+    for route in ctx.referring_resources(table, types=(ROUTE,), under=("Properties",
+                                                                       "RouteTableId")):
+        ctx.examine(route)
+        if not _exists(route, scenario):
+            continue
+        gateway = _pick(route.properties.get("GatewayId"), scenario)
+        if gateway is None or gateway is NO_VALUE:
+            continue
+        target = _target(ctx, gateway)
+        if target is not None and target.type == "AWS::EC2::InternetGateway":
+            return True
+        literal = ctx.resolve(gateway, scenario)
+        if isinstance(literal, str) and literal.startswith("igw-"):
+            return True
+    return False
+
+
+def _is_public(ctx: Context, subnet: Resource, scenario: Scenario) -> bool:
+    props = _pick(dict(subnet.properties), scenario)
+    if _truth(ctx, props.get("MapPublicIpOnLaunch", False), scenario) is True:
+        return True
+    return any(_routes_to_internet(ctx, t, scenario) for t in _route_tables(ctx, subnet,
+                                                                             scenario))
+
+
+def _private_route_tables(ctx: Context, vpc: Resource, scenario: Scenario
+                          ) -> dict[str, list[str]]:
+    """Route table id -> private subnets associated with it, for the subnets of `vpc`."""
+    result: dict[str, list[str]] = {}
+    for subnet in ctx.referring_resources(vpc, types=(SUBNET,), under=("Properties", "VpcId")):
+        ctx.examine(subnet)
+        if not _exists(subnet, scenario) or _is_public(ctx, subnet, scenario):
+            continue
+        for table in _route_tables(ctx, subnet, scenario):
+            result.setdefault(table.logical_id, []).append(subnet.logical_id)
+    return result
+
+
+# --------------------------------------------------------------------- vpc-endpoints
+
+_SERVICE_NAME = re.compile(r"^(?:[a-z0-9.-]*\.)?com\.amazonaws\.(?:\*|[a-z0-9-]+)\.(.+)$")
+
+
+def endpoint_service(ctx: Context, endpoint_props: Mapping[str, Any],
+                     scenario: Scenario) -> str | None:
+    """`s3`, `kinesis-streams`, `ecr.api`... from ServiceName in its usual forms (literal,
+    `!Sub com.amazonaws.${AWS::Region}.s3`, Join); None when it cannot be read."""
+    text = _skeleton(ctx, endpoint_props.get("ServiceName"), scenario)
+    if text is None:
+        return None
+    match = _SERVICE_NAME.match(text)
+    return match.group(1) if match else None
+
+
+def _endpoint_type(ctx: Context, props: Mapping[str, Any], scenario: Scenario
+                   ) -> str | Unresolved:
+    kind = ctx.resolve(props.get("VpcEndpointType", "Gateway"), scenario)
+    return kind if isinstance(kind, Unresolved) else str(kind)
+
+
+@rule(code="NET002", name="gateway-endpoint-route-tables", severity=Severity.ERROR,
+      category="vpc-endpoints", resource_types=(ENDPOINT,), security=True)
+def gateway_endpoint_route_tables(ctx: Context) -> Iterator[Violation]:
+    """Gateway endpoint does not serve every private route table of its VPC.
+
+    ## What it does
+    For every `AWS::EC2::VPCEndpoint` of type `Gateway` (the default; S3 and DynamoDB),
+    checks that `RouteTableIds` is present and not empty, and, when the VPC is created in the
+    stack, that it lists every route table associated with one of the VPC's private subnets.
+    A subnet is private when `MapPublicIpOnLaunch` is not true and none of its route tables
+    has a route through an internet gateway. Route tables and subnets are found through the
+    resource graph, in every condition scenario.
+
+    ## Why is this bad?
+    A gateway endpoint works by adding a prefix-list route to the route tables it names. A
+    private subnet whose route table is missing from the list sends S3 or DynamoDB traffic to
+    the NAT gateway (paid per gigabyte, and over the internet path) or, without NAT, cannot
+    reach the service at all. An endpoint with no route tables does nothing.
+
+    ## Example
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      PrivateSubnet:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.0.0/24
+      PrivateRoutes:
+        Type: AWS::EC2::RouteTable
+        Properties: {VpcId: !Ref Vpc}
+      PrivateSubnetRoutes:
+        Type: AWS::EC2::SubnetRouteTableAssociation
+        Properties:
+          SubnetId: !Ref PrivateSubnet
+          RouteTableId: !Ref PrivateRoutes
+      S3Endpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcId: !Ref Vpc
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
+          RouteTableIds: []
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      PrivateSubnet:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.0.0/24
+      PrivateRoutes:
+        Type: AWS::EC2::RouteTable
+        Properties: {VpcId: !Ref Vpc}
+      PrivateSubnetRoutes:
+        Type: AWS::EC2::SubnetRouteTableAssociation
+        Properties:
+          SubnetId: !Ref PrivateSubnet
+          RouteTableId: !Ref PrivateRoutes
+      S3Endpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcId: !Ref Vpc
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
+          RouteTableIds: [!Ref PrivateRoutes]
+    ```
+
+    ## Known problems
+    Route tables of subnets that are not created in the stack cannot be seen; the
+    `vpc-from-parameters` rule (NET001) reports such placements.
+
+    ## References
+    - [Gateway endpoints](https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html)
+    - [AWS::EC2::VPCEndpoint](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcendpoint.html)
+    """
+    for endpoint in ctx.resources():
+        vpc = _target(ctx, endpoint.properties.get("VpcId"), VPC)
+        subnets = ctx.referring_resources(vpc, types=(SUBNET,)) if vpc else []
+        related = [*([vpc] if vpc else []), *subnets]
+        yield from _check_jointly(ctx, endpoint, related,
+                                  lambda s, e=endpoint, n=vpc: _gateway(ctx, e, n, s))
+
+
+def _gateway(ctx: Context, endpoint: Resource, vpc: Resource | None,
+             scenario: Scenario) -> Iterator[Violation]:
+    props = _pick(dict(endpoint.properties), scenario)
+    kind = _endpoint_type(ctx, props, scenario)
+    noun = f"Gateway endpoint `{endpoint.logical_id}`"
+    if isinstance(kind, Unresolved):
+        yield Violation(f"Endpoint `{endpoint.logical_id}`'s type cannot be checked because "
+                        f"{kind.reason}", endpoint.at("Properties", "VpcEndpointType"),
+                        severity=Severity.WARNING)
+        return
+    if kind != "Gateway":
+        return
+    path = endpoint.at("Properties", "RouteTableIds")
+    listed = props.get("RouteTableIds")
+    if listed is None or (isinstance(listed, list) and not listed):
+        yield Violation(f"{noun} lists no route tables, so no subnet routes through it",
+                        path if "RouteTableIds" in endpoint.properties else endpoint.path)
+        return
+    if vpc is None:
+        return
+    resolved = listed if isinstance(listed, list) else [listed]
+    named = {t.logical_id for t in (_target(ctx, item, ROUTE_TABLE) for item in resolved) if t}
+    for table, subnets in sorted(_private_route_tables(ctx, vpc, scenario).items()):
+        if table not in named:
+            yield Violation(f"{noun} does not list route table `{table}` of private subnet "
+                            f"{', '.join(f'`{s}`' for s in subnets)}", path, key=table)
+
+
+@rule(code="NET003", name="interface-endpoint-configuration", severity=Severity.ERROR,
+      category="vpc-endpoints", resource_types=(ENDPOINT,), security=True)
+def interface_endpoint_configuration(ctx: Context) -> Iterator[Violation]:
+    """Interface endpoint lacks private DNS, security groups or a second availability zone.
+
+    ## What it does
+    For every `AWS::EC2::VPCEndpoint` of type `Interface`, checks that
+    `PrivateDnsEnabled` is `true` (CloudFormation's default is `false`), that
+    `SecurityGroupIds` names at least one security group, and that `SubnetIds` lists subnets
+    of the stack in at least two availability zones (a warning). Zones are compared
+    symbolically: `!Select [0, !GetAZs ""]` and `!Select [1, !GetAZs ""]` are two zones, the
+    same index twice is one.
+
+    ## Why is this bad?
+    Without private DNS the SDKs in the VPC keep resolving the public service name and send
+    traffic out through NAT or fail; the endpoint sits unused. Without security groups the
+    endpoint gets the VPC's default security group, whose rules are not part of the design.
+    Endpoint network interfaces in a single zone make every caller depend on that zone.
+
+    ## Example
+    ```yaml
+    Resources:
+      KmsEndpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcEndpointType: Interface
+          VpcId: vpc-0123456789abcdef0
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.kms
+          SubnetIds: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      KmsEndpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcEndpointType: Interface
+          VpcId: vpc-0123456789abcdef0
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.kms
+          PrivateDnsEnabled: true
+          SecurityGroupIds: [sg-0123456789abcdef0]
+          SubnetIds: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]
+    ```
+
+    ## Known problems
+    Zones of subnets that are not created in the stack cannot be known; the zone check is
+    skipped for them and NET001 reports the placement. A literal zone name and a
+    `!GetAZs` index are taken to be different zones.
+
+    ## References
+    - [Access an AWS service using an interface VPC endpoint](https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html)
+    - [Private DNS for interface endpoints](https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html#interface-endpoint-private-dns)
+    """
+    for endpoint in ctx.resources():
+        subnets = ctx.targets_at(endpoint, "Properties", "SubnetIds", types=(SUBNET,))
+        yield from _check_jointly(ctx, endpoint, subnets,
+                                  lambda s, e=endpoint: _interface(ctx, e, s))
+
+
+def _interface(ctx: Context, endpoint: Resource, scenario: Scenario) -> Iterator[Violation]:
+    props = _pick(dict(endpoint.properties), scenario)
+    kind = _endpoint_type(ctx, props, scenario)
+    if isinstance(kind, Unresolved) or kind != "Interface":
+        return  # an unknown type is reported by NET002
+    noun = f"Interface endpoint `{endpoint.logical_id}`"
+    dns = _truth(ctx, props.get("PrivateDnsEnabled", False), scenario)
+    dns_path = endpoint.at("Properties", "PrivateDnsEnabled") if "PrivateDnsEnabled" in props \
+        else endpoint.path
+    if isinstance(dns, Unresolved):
+        yield Violation(f"{noun}'s `PrivateDnsEnabled` cannot be checked because {dns.reason}",
+                        dns_path, severity=Severity.WARNING)
+    elif not dns:
+        yield Violation(f"{noun} does not enable private DNS, so clients keep resolving the "
+                        "public service endpoint", dns_path, key="dns")
+    if not _items(props.get("SecurityGroupIds")):
+        yield Violation(f"{noun} has no `SecurityGroupIds`, so it gets the VPC's default "
+                        "security group", endpoint.at("Properties", "SecurityGroupIds")
+                        if "SecurityGroupIds" in props else endpoint.path, key="sg")
+    yield from _endpoint_zones(ctx, noun, endpoint, props, scenario)
+
+
+def _endpoint_zones(ctx: Context, noun: str, endpoint: Resource, props: Mapping[str, Any],
+                    scenario: Scenario) -> Iterator[Violation]:
+    items = _items(props.get("SubnetIds"))
+    path = endpoint.at("Properties", "SubnetIds")
+    if not items:
+        yield Violation(f"{noun} has no `SubnetIds`, so it has no network interfaces",
+                        path if "SubnetIds" in props else endpoint.path, key="subnets")
+        return
+    subnets = [_target(ctx, item, SUBNET) for item in items]
+    if any(s is None for s in subnets):
+        return  # subnets from outside the stack: zones unknown, NET001 reports them
+    zones, unknown = _zones(ctx, [s for s in subnets if s is not None], scenario)
+    if len(zones) >= 2:
+        return
+    if unknown:
+        yield Violation(f"{noun}'s availability zones cannot be checked because "
+                        f"{unknown[0].reason}", path, severity=Severity.WARNING, key="zones")
+    else:
+        yield Violation(f"{noun} has subnets in only one availability zone "
+                        f"({_zone_text(zones)})", path, severity=Severity.WARNING, key="zones")
+
+
+def _zone_text(zones: Mapping[str, list[str]]) -> str:
+    return "; ".join(f"{', '.join(f'`{s}`' for s in subnets)} in {zone}"
+                     for zone, subnets in zones.items())
+
+
+# -------------------------------------------------------------------- network-routing
+
+@rule(code="NET005", name="subnet-route-table-association", severity=Severity.ERROR,
+      category="network-routing", resource_types=(SUBNET,), security=True)
+def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
+    """Subnet is not associated with a route table of the stack.
+
+    ## What it does
+    Checks, through the resource graph, that every `AWS::EC2::Subnet` is named by an
+    `AWS::EC2::SubnetRouteTableAssociation` in every condition scenario in which the subnet
+    exists.
+
+    ## Why is this bad?
+    A subnet without an explicit association silently uses the VPC's main route table, which
+    the stack does not define: its routes (internet gateway, NAT, gateway endpoints) are
+    whatever someone set by hand. Gateway endpoints attached to the stack's route tables do
+    not apply to it, and a later change to the main table changes this subnet too.
+
+    ## Example
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      PrivateSubnet:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.0.0/24
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      PrivateSubnet:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.0.0/24
+      PrivateRoutes:
+        Type: AWS::EC2::RouteTable
+        Properties: {VpcId: !Ref Vpc}
+      PrivateSubnetRoutes:
+        Type: AWS::EC2::SubnetRouteTableAssociation
+        Properties:
+          SubnetId: !Ref PrivateSubnet
+          RouteTableId: !Ref PrivateRoutes
+    ```
+
+    ## References
+    - [Route tables for your VPC](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html)
+    - [AWS::EC2::SubnetRouteTableAssociation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-subnetroutetableassociation.html)
+    """
+    for subnet in ctx.resources():
+        associations = ctx.referring_resources(subnet, types=(ASSOCIATION,),
+                                               under=("Properties", "SubnetId"))
+        yield from _check_jointly(ctx, subnet, associations,
+                                  lambda s, n=subnet, a=associations: _associated(n, a, s))
+
+
+def _associated(subnet: Resource, associations: list[Resource],
+                scenario: Scenario) -> Iterator[Violation]:
+    if not any(_exists(a, scenario) for a in associations):
+        yield Violation(f"Subnet `{subnet.logical_id}` is not associated with a route table, so "
+                        "it uses the VPC's main route table", subnet.path)
+
+
+def _subnet_groups(ctx: Context) -> list[tuple[Resource | None, list[Resource]]]:
+    """Subnets grouped by VPC: the VPC resource when it is in the stack, else None (grouped
+    by the VpcId expression)."""
+    groups: dict[str, tuple[Resource | None, list[Resource]]] = {}
+    for subnet in ctx.resources(SUBNET):
+        value = subnet.properties.get("VpcId")
+        vpc = _target(ctx, value, VPC)
+        key = vpc.logical_id if vpc else "external:" + json.dumps(value, sort_keys=True,
+                                                                   default=str)
+        groups.setdefault(key, (vpc, []))[1].append(subnet)
+    return list(groups.values())
+
+
+@rule(code="NET006", name="subnet-cidr-layout", severity=Severity.ERROR,
+      category="network-routing", resource_types=(SUBNET, VPC), security=False)
+def subnet_cidr_layout(ctx: Context) -> Iterator[Violation]:
+    """Subnet CIDR lies outside its VPC or overlaps another subnet.
+
+    ## What it does
+    Evaluates every subnet's `CidrBlock` statically (parameters through their defaults,
+    `Fn::Cidr`, `Fn::Select`, `Fn::FindInMap`, `Fn::If` in every scenario, and
+    `!GetAtt Vpc.CidrBlock` replaced by the VPC's own `CidrBlock`) and checks that it lies
+    inside the VPC's CIDR (or one of its `AWS::EC2::VPCCidrBlock` secondary blocks) and does
+    not overlap another subnet of the same VPC. A CIDR that cannot be computed is reported
+    as a warning saying why.
+
+    ## Why is this bad?
+    CloudFormation rejects such subnets only at deployment, after the VPC and earlier
+    resources are created, and rolls the whole stack back. Hand-computed CIDRs are a common
+    source of overlaps when a subnet is added or the VPC CIDR parameter changes; deriving
+    them with `Fn::Cidr` from the VPC block avoids that.
+
+    ## Example
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      SubnetA:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.0.0/24
+      SubnetB:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.0.128/25
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      SubnetA:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: !Select [0, !Cidr [!GetAtt Vpc.CidrBlock, 2, 8]]
+      SubnetB:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: !Select [1, !Cidr [!GetAtt Vpc.CidrBlock, 2, 8]]
+    ```
+
+    ## Known problems
+    IPv6 blocks are not checked. A VPC that takes its CIDR from an IPAM pool has no static
+    CIDR: only overlaps between its subnets are checked.
+
+    ## References
+    - [Subnet CIDR blocks](https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html)
+    - [Fn::Cidr](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-cidr.html)
+    """
+    list(ctx.resources(VPC))  # every VPC is examined, with or without subnets
+    for vpc, subnets in _subnet_groups(ctx):
+        secondary = ctx.referring_resources(vpc, types=(CIDR_BLOCK,)) if vpc else []
+        primary = vpc or subnets[0]
+        yield from _check_jointly(ctx, primary, [*subnets, *secondary],
+                                  lambda s, n=vpc, b=subnets, c=secondary:
+                                  _layout(ctx, n, b, c, s))
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _vpc_blocks(ctx: Context, vpc: Resource, secondary: list[Resource],
+                scenario: Scenario) -> list[Network] | Unresolved | None:
+    """The VPC's IPv4 blocks; None when it has no static CIDR (IPAM)."""
+    values = [_pick(vpc.properties.get("CidrBlock"), scenario)]
+    values += [_pick(block.properties.get("CidrBlock"), scenario)
+               for block in secondary if _exists(block, scenario)]
+    blocks = []
+    for value in values:
+        if value is None or value is NO_VALUE:
+            continue
+        network = _network(ctx, value, scenario)
+        if isinstance(network, Unresolved):
+            return network
+        blocks.append(network)
+    return blocks or None
+
+
+def _network(ctx: Context, value: Any, scenario: Scenario) -> Network | Unresolved:
+    resolved = ctx.resolve(value, scenario)
+    if isinstance(resolved, Unresolved):
+        return resolved
+    try:
+        return ipaddress.ip_network(str(resolved), strict=False)
+    except ValueError:
+        return Unresolved(f"`{resolved}` is not a CIDR block")
+
+
+def _with_vpc_cidr(value: Any, vpc: Resource | None) -> Any:
+    """Replace `!GetAtt Vpc.CidrBlock` by the VPC's own CidrBlock expression."""
+    if vpc is None:
+        return value
+    if isinstance(value, dict):
+        if len(value) == 1 and "Fn::GetAtt" in value:
+            arg = value["Fn::GetAtt"]
+            parts = arg.split(".", 1) if isinstance(arg, str) else arg
+            if isinstance(parts, list) and parts == [vpc.logical_id, "CidrBlock"]:
+                return vpc.properties.get("CidrBlock", value)
+            return value
+        return {k: _with_vpc_cidr(v, vpc) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_vpc_cidr(v, vpc) for v in value]
+    return value
+
+
+def _layout(ctx: Context, vpc: Resource | None, subnets: list[Resource],
+            secondary: list[Resource], scenario: Scenario) -> Iterator[Violation]:
+    blocks = _vpc_blocks(ctx, vpc, secondary, scenario) if vpc else None
+    vpc_reason = blocks.reason if isinstance(blocks, Unresolved) else None
+    if vpc is not None and isinstance(blocks, Unresolved):
+        yield Violation(f"VPC `{vpc.logical_id}`'s CIDR cannot be checked because "
+                        f"{blocks.reason}", vpc.at("Properties", "CidrBlock"),
+                        severity=Severity.WARNING)
+    placed: list[tuple[Network, Resource]] = []
+    for subnet in subnets:
+        if not _exists(subnet, scenario):
+            continue
+        value = _pick(subnet.properties.get("CidrBlock"), scenario)
+        if value is None or value is NO_VALUE:
+            continue  # IPv6-only or IPAM-allocated subnet
+        path = subnet.at("Properties", "CidrBlock")
+        network = _network(ctx, _with_vpc_cidr(value, vpc), scenario)
+        if isinstance(network, Unresolved):
+            if network.reason != vpc_reason:
+                yield Violation(f"Subnet `{subnet.logical_id}`'s CIDR cannot be checked because "
+                                f"{network.reason}", path, severity=Severity.WARNING)
+            continue
+        placed.append((network, subnet))
+        if vpc is not None and isinstance(blocks, list) and not any(
+                network.version == b.version and network.subnet_of(b)  # type: ignore[arg-type]
+                for b in blocks):
+            within = ", ".join(str(b) for b in blocks)
+            yield Violation(f"Subnet `{subnet.logical_id}` CIDR {network} is outside VPC "
+                            f"`{vpc.logical_id}` ({within})", path, key="outside")
+    yield from _overlaps(placed)
+
+
+def _overlaps(placed: list[tuple[Network, Resource]]) -> Iterator[Violation]:
+    """Sweep the subnets in address order: each one that starts before the furthest end seen
+    so far overlaps the subnet that reaches furthest."""
+    ordered = sorted(placed, key=lambda p: (p[0].version, int(p[0].network_address),
+                                            p[0].prefixlen))
+    furthest: tuple[Network, Resource] | None = None
+    for network, subnet in ordered:
+        if furthest is not None and furthest[0].version == network.version \
+                and int(network.network_address) <= int(furthest[0].broadcast_address):
+            other_net, other = furthest
+            yield Violation(f"Subnet `{subnet.logical_id}` CIDR {network} overlaps subnet "
+                            f"`{other.logical_id}` ({other_net})",
+                            subnet.at("Properties", "CidrBlock"), key=f"overlap:{other.logical_id}")
+        if furthest is None or furthest[0].version != network.version or \
+                int(network.broadcast_address) > int(furthest[0].broadcast_address):
+            furthest = (network, subnet)
+
+
+@rule(code="NET007", name="subnets-span-availability-zones", severity=Severity.WARNING,
+      category="network-routing", resource_types=(SUBNET, VPC))
+def subnets_span_availability_zones(ctx: Context) -> Iterator[Violation]:
+    """VPC's subnets all sit in one availability zone.
+
+    ## What it does
+    Groups the stack's subnets by VPC and checks that each group spans at least two
+    availability zones in every condition scenario. Zones are compared symbolically:
+    `!Select [0, !GetAZs ""]` and `!Select [1, !GetAZs ""]` are two zones, the same index
+    twice is one zone, literal names compare as written. A subnet without
+    `AvailabilityZone` (AWS picks the zone) makes the check impossible and is reported as a
+    warning saying so, unless the other subnets already span two zones.
+
+    ## Why is this bad?
+    Everything placed in the VPC (Lambda functions, endpoints, databases) can then run in one
+    zone only: a zone outage stops the pipeline, and services that require subnets in two
+    zones (RDS subnet groups, load balancers) cannot be added later without new subnets.
+
+    ## Example
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      SubnetA:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.0.0/24
+          AvailabilityZone: !Select [0, !GetAZs ""]
+      SubnetB:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.1.0/24
+          AvailabilityZone: !Select [0, !GetAZs ""]
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      SubnetA:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.0.0/24
+          AvailabilityZone: !Select [0, !GetAZs ""]
+      SubnetB:
+        Type: AWS::EC2::Subnet
+        Properties:
+          VpcId: !Ref Vpc
+          CidrBlock: 10.0.1.0/24
+          AvailabilityZone: !Select [1, !GetAZs ""]
+    ```
+
+    ## Known problems
+    The check is per VPC, not per tier: public subnets in two zones and private subnets in
+    one pass. A literal zone name and a `!GetAZs` index are taken to be different zones.
+
+    ## References
+    - [Subnets for your VPC](https://docs.aws.amazon.com/vpc/latest/userguide/configure-subnets.html)
+    - [Fn::GetAZs](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-getavailabilityzones.html)
+    """
+    list(ctx.resources(VPC))
+    for vpc, subnets in _subnet_groups(ctx):
+        primary = vpc or subnets[0]
+        yield from _check_jointly(ctx, primary, subnets,
+                                  lambda s, n=vpc, b=subnets: _spread(ctx, n, b, s))
+
+
+def _spread(ctx: Context, vpc: Resource | None, subnets: list[Resource],
+            scenario: Scenario) -> Iterator[Violation]:
+    present = [s for s in subnets if _exists(s, scenario)]
+    if not present:
+        return
+    zones, unknown = _zones(ctx, present, scenario)
+    if len(zones) >= 2:
+        return
+    if vpc is not None:
+        noun, path = f"VPC `{vpc.logical_id}`", vpc.path
+    else:
+        names = ", ".join(f"`{s.logical_id}`" for s in present)
+        noun, path = f"The VPC of subnet {names}", present[0].path
+    if unknown:
+        yield Violation(f"{noun}'s availability zones cannot be checked because "
+                        f"{unknown[0].reason}", path)
+    else:
+        yield Violation(f"{noun} has subnets in only one availability zone "
+                        f"({_zone_text(zones)})", path)
