@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from cfnaudit.baseline import BaselineOutcome
 from cfnaudit.decode import DecodeError, Limits, bytes_to_text, decode_text
-from cfnaudit.engine import DECODE_ERROR, Finding, TemplateResult, file_finding, run_rules
-from cfnaudit.intrinsics import DEFAULT_SCENARIO_BUDGET
-from cfnaudit.registry import (
-    Selection,
-    apply_options,
-    builtin_rules_dir,
-    load_rules,
-    select_rules,
+from cfnaudit.engine import (
+    DECODE_ERROR,
+    Finding,
+    TemplateResult,
+    file_finding,
+    refuse_suppressions,
+    run_rules,
 )
+from cfnaudit.intrinsics import DEFAULT_SCENARIO_BUDGET
+from cfnaudit.registry import apply_options, builtin_rules_dir, load_rules
 from cfnaudit.rule import Rule, Severity
+from cfnaudit.rulesets import DEFAULT_RULESET, choose
 from cfnaudit.template import Location, NotATemplate, build_template
+from cfnaudit.walk import DEFAULT_INCLUDE, SKIPPED_DIRECTORIES, PatternList, WalkOptions, walk
 
-TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
-SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules",
-                                 "__pycache__", ".tox", ".mypy_cache", ".pytest_cache",
-                                 ".ruff_cache", "cdk.out", ".aws-sam"})
+TEMPLATE_SUFFIXES = tuple(pattern.lstrip("*") for pattern in DEFAULT_INCLUDE)
+__all__ = ["SKIPPED_DIRECTORIES", "TEMPLATE_SUFFIXES", "Config", "FileOutcome", "Report",
+           "audit", "audit_file", "discover", "display_path", "looks_like_template",
+           "resolve_rules"]
+
+BY_CONFIG = "config"  # `Finding.suppressed_by` for per-path ignores
+
+Progress = Callable[[int, int], None]  # (files done, files in total)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,17 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     scenario_budget: int = DEFAULT_SCENARIO_BUDGET
     debug: bool = False
+    ruleset: str = DEFAULT_RULESET
+    extend_select: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()  # empty: DEFAULT_INCLUDE
+    exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    per_path_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, codes)
+    no_suppress: tuple[str, ...] = ()
+    baseline: Path | None = None
+    jobs: int = 1  # 0: one process per CPU
+    root: Path | None = None  # globs are relative to it; None: the working directory
+    source: str = ""  # the configuration file, for messages
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,7 @@ class Report:
     files: tuple[FileOutcome, ...]
     rules: tuple[Rule, ...]
     examined: Mapping[str, int]  # rule code -> resources examined over all files
+    baseline: BaselineOutcome | None = None
 
     @property
     def active(self) -> tuple[Finding, ...]:
@@ -70,7 +90,7 @@ class Report:
 def resolve_rules(config: Config) -> tuple[Rule, ...]:
     rules = load_rules([builtin_rules_dir(), *config.rules_dirs])
     rules = apply_options(rules, config.options)
-    return select_rules(rules, Selection(config.select, config.ignore))
+    return choose(rules, config.ruleset, config.select, config.extend_select, config.ignore)
 
 
 def display_path(path: Path) -> str:
@@ -81,18 +101,18 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def discover(paths: Sequence[Path]) -> Iterator[Path]:
-    """Files named explicitly, and template-like files below named directories, in sorted
-    order. Symbolic links to directories are not followed, so link loops cannot trap us."""
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRECTORIES)
-                for name in sorted(files):
-                    if name.endswith(TEMPLATE_SUFFIXES):
-                        yield Path(root) / name
-        else:
-            yield path
+def walk_options(config: Config) -> WalkOptions:
+    return WalkOptions(root=config.root or Path.cwd(), include=config.include or DEFAULT_INCLUDE,
+                       exclude=config.exclude, respect_gitignore=config.respect_gitignore)
+
+
+def discover(paths: Sequence[Path], config: Config = Config()) -> Iterator[Path]:
+    """Files to scan, in order: files named explicitly, and template-like files below named
+    folders (sorted; include/exclude globs and `.gitignore` files respected; symbolic links to
+    folders not followed, so link loops cannot trap us). Excluded files are left out."""
+    for candidate in walk(paths, walk_options(config)):
+        if not candidate.skipped:
+            yield candidate.path
 
 
 def audit_file(path: Path, rules: Sequence[Rule], config: Config
@@ -138,22 +158,130 @@ def _read(path: Path, limits: Limits) -> bytes:
 
 
 def audit(paths: Sequence[Path | str], config: Config = Config(),
-          rules: Sequence[Rule] | None = None) -> Report:
+          rules: Sequence[Rule] | None = None, progress: Progress | None = None) -> Report:
+    """Scan `paths` (files and folders) with `config`. `rules` overrides rule resolution;
+    `progress` is called after each file. With `config.jobs` other than 1, files are scanned in
+    worker processes; the report is identical to a serial run."""
     chosen = tuple(rules) if rules is not None else resolve_rules(config)
-    outcomes: list[FileOutcome] = []
+    targets, outcomes = _plan([Path(p) for p in paths], config)
+    results = _run(targets, chosen, config, progress)
     findings: list[Finding] = []
     examined: dict[str, int] = dict.fromkeys((r.code for r in chosen), 0)
+    for path, (outcome, result) in zip(targets, results, strict=True):
+        outcomes.append(outcome)
+        findings.extend(_config_suppressions(path, result.findings, config))
+        for code, count in result.examined.items():
+            examined[code] = examined.get(code, 0) + count
+    findings = refuse_suppressions(findings, config.no_suppress)
+    findings.sort(key=lambda f: f.sort_key)
+    outcomes.sort(key=lambda o: o.file)
+    baseline_outcome = None
+    if config.baseline is not None:
+        findings, baseline_outcome = _apply_baseline(findings, outcomes, config)
+    return Report(tuple(findings), tuple(outcomes), chosen, examined, baseline_outcome)
+
+
+def _plan(paths: Sequence[Path], config: Config) -> tuple[list[Path], list[FileOutcome]]:
+    """Files to scan (each once) and the outcomes of files excluded by configuration."""
+    targets: list[Path] = []
+    excluded: list[FileOutcome] = []
     seen: set[str] = set()
-    for path in discover([Path(p) for p in paths]):
+    for candidate in walk(paths, walk_options(config)):
+        path = candidate.path
         key = str(path.resolve()) if path.exists() else str(path)
         if key in seen:
             continue
         seen.add(key)
-        outcome, result = audit_file(path, chosen, config)
-        outcomes.append(outcome)
-        findings.extend(result.findings)
-        for code, count in result.examined.items():
-            examined[code] = examined.get(code, 0) + count
-    findings.sort(key=lambda f: f.sort_key)
-    outcomes.sort(key=lambda o: o.file)
-    return Report(tuple(findings), tuple(outcomes), chosen, examined)
+        if candidate.skipped:
+            excluded.append(FileOutcome(display_path(path), "skipped", candidate.skipped))
+        else:
+            targets.append(path)
+    return targets, excluded
+
+
+def _run(targets: Sequence[Path], rules: tuple[Rule, ...], config: Config,
+         progress: Progress | None) -> list[tuple[FileOutcome, TemplateResult]]:
+    jobs = config.jobs if config.jobs > 0 else (os.cpu_count() or 1)
+    jobs = min(jobs, len(targets))
+    if jobs <= 1:
+        results = []
+        for done, path in enumerate(targets, start=1):
+            results.append(audit_file(path, rules, config))
+            if progress is not None:
+                progress(done, len(targets))
+        return results
+    return _run_parallel(targets, rules, config, jobs, progress)
+
+
+# Worker state. With the fork start method the workers inherit the parent's rules (including
+# rules given to `audit` directly); otherwise each worker resolves them again from the config.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: Config, codes: tuple[str, ...]) -> None:
+    rules = _WORKER.get("rules")
+    if rules is None or tuple(r.code for r in rules) != codes:
+        wanted = set(codes)
+        rules = tuple(r for r in resolve_rules(config) if r.code in wanted)
+    _WORKER["rules"] = rules
+    _WORKER["config"] = config
+
+
+def _audit_in_worker(path: Path) -> tuple[FileOutcome, TemplateResult]:
+    return audit_file(path, _WORKER["rules"], _WORKER["config"])
+
+
+def _run_parallel(targets: Sequence[Path], rules: tuple[Rule, ...], config: Config, jobs: int,
+                  progress: Progress | None) -> list[tuple[FileOutcome, TemplateResult]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    _WORKER["rules"] = rules
+    chunk = max(1, min(16, len(targets) // (jobs * 4)))
+    results = []
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
+                             initializer=_init_worker,
+                             initargs=(config, tuple(r.code for r in rules))) as pool:
+        for done, result in enumerate(pool.map(_audit_in_worker, targets, chunksize=chunk),
+                                      start=1):
+            results.append(result)
+            if progress is not None:
+                progress(done, len(targets))
+    return results
+
+
+def _config_suppressions(path: Path, findings: Sequence[Finding], config: Config
+                         ) -> list[Finding]:
+    """`per_path_ignores`: findings of the listed rules in matching files are suppressed, with
+    the pattern and the configuration file as the reason."""
+    if not config.per_path_ignores or not findings:
+        return list(findings)
+    root = config.root or Path.cwd()
+    applicable: list[tuple[str, tuple[str, ...]]] = [
+        (glob, codes) for glob, codes in config.per_path_ignores
+        if PatternList.of([glob], root).verdict(path, is_dir=False)]
+    if not applicable:
+        return list(findings)
+    where = config.source or "the configuration"
+    result = []
+    for finding in findings:
+        match = next((glob for glob, codes in applicable
+                      if any(c == "ALL" or finding.code.startswith(c) for c in codes)), None)
+        if match is not None and finding.suppressed is None and not finding.is_error:
+            finding = replace(finding, suppressed=f"per-path ignore `{match}` in {where}",
+                              suppressed_by=BY_CONFIG)
+        result.append(finding)
+    return result
+
+
+def _apply_baseline(findings: list[Finding], outcomes: Sequence[FileOutcome], config: Config
+                    ) -> tuple[list[Finding], BaselineOutcome]:
+    """Baseline entries absorb matching findings, except those of rules in `no_suppress`."""
+    from cfnaudit import baseline
+
+    assert config.baseline is not None
+    entries = baseline.read(config.baseline)
+    marked, outcome = baseline.apply(findings, entries, display_path(config.baseline),
+                                     (o.file for o in outcomes), refused=config.no_suppress)
+    return marked, outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -96,6 +97,7 @@ class Finding:
     fingerprint: str
     suppressed: str | None = None  # the reason, when suppressed
     source_line: str = ""
+    suppressed_by: str = ""  # metadata | comment | config | baseline, when suppressed
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
@@ -186,11 +188,23 @@ def _unique(findings: Iterable[Finding]) -> list[Finding]:
 
 
 # ----------------------------------------------------------------------------- suppressions
+#
+# Three sources, one rule: a suppression needs a code and a reason, and a suppressed finding stays
+# in the report (marked), never deleted. Metadata (`cfnaudit: ignore: [{code, reason}]`) on a
+# resource or the template, and YAML comments `# cfnaudit: ignore CODE[,CODE] reason` on the
+# offending line or on the resource's logical-id line. Errors in the template cannot be waived.
+
+# `suppressed_by` values; config-file ignores and baselines are applied later by the api.
+BY_METADATA, BY_COMMENT = "metadata", "comment"
+
+_INLINE = re.compile(r"(?:^|\s)#\s*cfnaudit:\s*ignore\b(?P<rest>.*)$")
+_CODE = r"[A-Z]{1,4}\d{0,3}\b"
+_INLINE_CODES = re.compile(rf"\s*(?P<codes>{_CODE}(?:\s*,\s*{_CODE})*)(?P<reason>.*)$")
 
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
-    code: str
+    code: str  # a code or a code prefix
     reason: str
 
 
@@ -218,6 +232,39 @@ def _suppressions(metadata: Mapping[str, Any], base: Path, template: Template
     return valid, invalid
 
 
+def inline_suppressions(template: Template
+                        ) -> tuple[dict[int, list[Suppression]], list[Finding]]:
+    """`# cfnaudit: ignore CODE reason` comments by 1-based line, and a CFA004 finding for each
+    comment without codes or without a reason. JSON has no comments; the text is still read, so a
+    JSON string holding such a comment is taken as one (harmless: it needs a matching finding)."""
+    by_line: dict[int, list[Suppression]] = {}
+    problems: list[Finding] = []
+    if "cfnaudit:" not in template.text:
+        return by_line, problems
+    for number, line in enumerate(template.text.splitlines(), start=1):
+        found = _INLINE.search(line)
+        if found is None:
+            continue
+        parsed = _INLINE_CODES.match(found.group("rest"))
+        codes = [c.strip() for c in parsed.group("codes").split(",")] if parsed else []
+        reason = parsed.group("reason").strip(" \t-:\u2013\u2014").strip() if parsed else ""
+        if codes and reason:
+            by_line[number] = [Suppression(code, reason) for code in codes]
+            continue
+        column = line.index("#", found.start()) + 1
+        named = ",".join(codes) or "an unnamed rule"
+        missing = "reason" if codes else "rule code"
+        problems.append(file_finding(
+            SUPPRESSION_WITHOUT_REASON, template.file,
+            f"suppression comment for {named} has no {missing}; it is ignored",
+            Location(number, column, number, len(line) + 1)))
+    return by_line, problems
+
+
+def _match(code: str, candidates: Iterable[Suppression]) -> Suppression | None:
+    return next((s for s in candidates if code.startswith(s.code)), None)
+
+
 def apply_suppressions(template: Template, findings: list[Finding]) -> list[Finding]:
     template_level, problems = _suppressions(template.metadata, (), template)
     by_resource: dict[str, list[Suppression]] = {}
@@ -226,12 +273,31 @@ def apply_suppressions(template: Template, findings: list[Finding]) -> list[Find
         if valid:
             by_resource[logical_id] = valid
         problems.extend(invalid)
+    by_line, comment_problems = inline_suppressions(template)
+    problems.extend(comment_problems)
     result = []
     for finding in findings:
         if finding.category in ERROR_CATEGORIES:
             result.append(finding)  # errors in the template cannot be waived
             continue
-        applicable = by_resource.get(finding.resource or "", []) + template_level
-        match = next((s for s in applicable if finding.code.startswith(s.code)), None)
-        result.append(replace(finding, suppressed=match.reason) if match else finding)
+        match = _match(finding.code, by_resource.get(finding.resource or "", []) + template_level)
+        if match is not None:
+            result.append(replace(finding, suppressed=match.reason, suppressed_by=BY_METADATA))
+            continue
+        lines = [finding.location.line]
+        if finding.resource is not None:
+            lines.append(template.location(("Resources", finding.resource)).line)
+        match = _match(finding.code, (s for n in lines for s in by_line.get(n, ())))
+        result.append(replace(finding, suppressed=match.reason, suppressed_by=BY_COMMENT)
+                      if match else finding)
     return result + problems
+
+
+def refuse_suppressions(findings: Iterable[Finding], codes: Sequence[str]) -> list[Finding]:
+    """`--no-suppress CODES`: findings of these rules (code prefixes, or ALL) count even when
+    suppressed, so a central team can refuse waivers for chosen controls."""
+    def refused(code: str) -> bool:
+        return any(p == "ALL" or code.startswith(p) for p in codes)
+
+    return [replace(f, suppressed=None, suppressed_by="")
+            if f.suppressed is not None and refused(f.code) else f for f in findings]
