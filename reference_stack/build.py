@@ -58,7 +58,9 @@ def render_template(text: str, root: Path = HERE) -> tuple[str, dict[str, int]]:
         indent = marker["indent"]
         key = _BLOCK_KEY.match(lines[i + 1]) if i + 1 < len(lines) else None
         if key is None or key["indent"] != indent:
-            raise BuildError(f"line {i + 1}: '# inline:' must be followed by 'Key: |' at its indent")
+            raise BuildError(
+                f"line {i + 1}: '# inline:' must be followed by 'Key: |' at its indent"
+            )
         source_path = root / marker["source"]
         if not source_path.is_file():
             raise BuildError(f"line {i + 1}: no such source file {marker['source']}")

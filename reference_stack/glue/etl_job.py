@@ -21,15 +21,17 @@ ARGS = getResolvedOptions(
     ["JOB_NAME", "JOB_RUN_ID", "database", "raw_table", "processed_path", "archive_path",
      "job_runs_table", "job_runs_ttl_days", "partition_keys"],
 )
+UTC = timezone.utc  # noqa: UP017 - Glue 4.0 runs Python 3.10 (no datetime.UTC)
 RECORD_TYPES = ("trade", "order_book", "market_depth")
 PARTITION_KEYS = ARGS["partition_keys"].split(",")  # event_date,record_type
 
 
 def record_run(status, run_id, started, records=0):
-    ttl = int((datetime.now(timezone.utc) + timedelta(days=int(ARGS["job_runs_ttl_days"]))).timestamp())
+    expires = datetime.now(UTC) + timedelta(days=int(ARGS["job_runs_ttl_days"]))
+    ttl = int(expires.timestamp())
     boto3.resource("dynamodb").Table(ARGS["job_runs_table"]).put_item(Item={
         "job_name": ARGS["JOB_NAME"], "run_id": run_id, "status": status,
-        "started_at": started, "updated_at": datetime.now(timezone.utc).isoformat(),
+        "started_at": started, "updated_at": datetime.now(UTC).isoformat(),
         "records": records, "expires_at": ttl,
     })
 
@@ -40,7 +42,7 @@ spark = glue_context.spark_session
 job = Job(glue_context)
 job.init(ARGS["JOB_NAME"], ARGS)
 run_id = ARGS["JOB_RUN_ID"]
-started_at = datetime.now(timezone.utc).isoformat()
+started_at = datetime.now(UTC).isoformat()
 record_run("RUNNING", run_id, started_at)
 
 try:

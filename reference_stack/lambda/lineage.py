@@ -6,7 +6,7 @@ Reports partial batch failures so only failed messages return to the queue
 import json
 import os
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def partitions(key):
@@ -25,7 +25,7 @@ def lineage_items(s3_event, now, ttl_days):
         obj = rec["s3"]["object"]
         key = urllib.parse.unquote_plus(obj["key"])
         items.append({
-            "pk": "object#s3://%s/%s" % (bucket, key),
+            "pk": f"object#s3://{bucket}/{key}",
             "sk": "curated#" + rec["eventTime"],
             "stage": "curated",
             "size": obj.get("size", 0),
@@ -43,7 +43,7 @@ def process(event, table, now, ttl_days):
         try:
             for item in lineage_items(json.loads(message["body"]), now, ttl_days):
                 table.put_item(Item=item)
-        except Exception:  # noqa: BLE001 - message goes back to the queue
+        except Exception:  # the message goes back to the queue
             failures.append({"itemIdentifier": message["messageId"]})
     return {"batchItemFailures": failures}
 
@@ -52,4 +52,4 @@ def handler(event, context):
     import boto3
 
     table = boto3.resource("dynamodb").Table(os.environ["LINEAGE_TABLE"])
-    return process(event, table, datetime.now(timezone.utc), int(os.environ["LINEAGE_TTL_DAYS"]))
+    return process(event, table, datetime.now(UTC), int(os.environ["LINEAGE_TTL_DAYS"]))

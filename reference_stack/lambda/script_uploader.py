@@ -14,7 +14,7 @@ def upload(props, s3):
         ContentType="text/x-python", ServerSideEncryption="aws:kms",
         SSEKMSKeyId=props["KmsKeyArn"],
     )
-    uri = "s3://%s/%s" % (props["Bucket"], props["Key"])
+    uri = f"s3://{props['Bucket']}/{props['Key']}"
     return uri, {"S3Uri": uri, "VersionId": out.get("VersionId", "null")}
 
 
@@ -35,8 +35,8 @@ def process(event, s3):
         else:
             data = {}
         return response(event, "SUCCESS", physical_id, data)
-    except Exception as exc:  # noqa: BLE001 - any failure must reach CloudFormation
-        return response(event, "FAILED", physical_id, reason="%s: %s" % (type(exc).__name__, exc))
+    except Exception as exc:  # any failure must reach CloudFormation
+        return response(event, "FAILED", physical_id, reason=f"{type(exc).__name__}: {exc}")
 
 
 def send(url, body, opener=urllib.request.urlopen):

@@ -7,7 +7,7 @@ retries them and finally hands them to the on-failure destination.
 import base64
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def decode(record):
@@ -28,9 +28,9 @@ def partition(payload, arrival):
         except ValueError:
             ts = None
     if ts is None:
-        ts = datetime.fromtimestamp(arrival, timezone.utc)
+        ts = datetime.fromtimestamp(arrival, UTC)
     elif ts.tzinfo:
-        ts = ts.astimezone(timezone.utc)
+        ts = ts.astimezone(UTC)
     return ts.strftime("dt=%Y-%m-%d/hour=%H")
 
 
@@ -42,10 +42,11 @@ def group(records):
         payload = decode(rec)
         prefix = "landing" if payload is not None else "quarantine"
         shard = rec["eventID"].split(":")[0]
-        key = "%s/%s/%s" % (prefix, partition(payload, kin["approximateArrivalTimestamp"]), shard)
+        part = partition(payload, kin["approximateArrivalTimestamp"])
+        key = f"{prefix}/{part}/{shard}"
         line = json.dumps(payload) if payload is not None else kin["data"]
         groups.setdefault(key, []).append((kin["sequenceNumber"], line))
-    return {"%s-%s.json" % (k, v[0][0]): v for k, v in groups.items()}
+    return {f"{k}-{v[0][0]}.json": v for k, v in groups.items()}
 
 
 def process(event, s3, bucket, key_id):
@@ -55,7 +56,7 @@ def process(event, s3, bucket, key_id):
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=body.encode(),
                           ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id)
-        except Exception:  # noqa: BLE001 - reported to Lambda for retry
+        except Exception:  # reported to Lambda, which retries
             failures.extend(seq for seq, _ in items)
     return {"batchItemFailures": [{"itemIdentifier": s} for s in sorted(failures, key=int)]}
 

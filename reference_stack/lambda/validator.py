@@ -5,7 +5,7 @@ Errors raise: Lambda retries, then sends the event to the dead-letter queue.
 import json
 import os
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 NUM = (int, float)
 SCHEMAS = {
@@ -42,7 +42,7 @@ def partition_key(rec):
         ts = datetime.fromisoformat(str(rec["timestamp"]).replace("Z", "+00:00"))
     except (KeyError, ValueError):
         return None
-    return "dt=" + (ts.astimezone(timezone.utc) if ts.tzinfo else ts).strftime("%Y-%m-%d")
+    return "dt=" + (ts.astimezone(UTC) if ts.tzinfo else ts).strftime("%Y-%m-%d")
 
 
 def batches(items, size):
@@ -78,7 +78,7 @@ def metric_data(counts, env):
 
 def lineage_item(bucket, key, counts, now, ttl_days):
     return {
-        "pk": "object#s3://%s/%s" % (bucket, key), "sk": "validated#" + now.isoformat(),
+        "pk": f"object#s3://{bucket}/{key}", "sk": "validated#" + now.isoformat(),
         "stage": "validated", "valid": counts["valid"], "invalid": counts["invalid"],
         "expires_at": int((now + timedelta(days=ttl_days)).timestamp()),
     }
@@ -96,7 +96,7 @@ def process(event, s3, cloudwatch, sns, table, env, now):
         total = counts["valid"] + counts["invalid"]
         if total and counts["invalid"] / total > float(env["MAX_INVALID_RATIO"]):
             sns.publish(TopicArn=env["DATA_QUALITY_TOPIC_ARN"], Subject="Data quality alert",
-                        Message=json.dumps({"object": "s3://%s/%s" % (bucket, key), **counts}))
+                        Message=json.dumps({"object": f"s3://{bucket}/{key}", **counts}))
 
 
 def handler(event, context):
@@ -104,4 +104,4 @@ def handler(event, context):
 
     table = boto3.resource("dynamodb").Table(os.environ["LINEAGE_TABLE"])
     process(event, boto3.client("s3"), boto3.client("cloudwatch"), boto3.client("sns"),
-            table, os.environ, datetime.now(timezone.utc))
+            table, os.environ, datetime.now(UTC))

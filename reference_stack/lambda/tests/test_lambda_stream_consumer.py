@@ -7,7 +7,7 @@ import stream_consumer
 def kinesis_record(payload, seq, shard="shardId-000000000001", arrival=1709251200.0):
     data = payload if isinstance(payload, str) else json.dumps(payload)
     return {
-        "eventID": "%s:%s" % (shard, seq),
+        "eventID": f"{shard}:{seq}",
         "kinesis": {"data": base64.b64encode(data.encode()).decode(), "sequenceNumber": seq,
                     "approximateArrivalTimestamp": arrival},
     }

@@ -6,7 +6,8 @@ EVENT = {
     "RequestType": "Create", "StackId": "stack", "RequestId": "req", "LogicalResourceId": "Up",
     "ResponseURL": "https://example.invalid/response",
     "ResourceProperties": {"Bucket": "artifacts", "Key": "scripts/etl_job.py",
-                           "KmsKeyArn": "arn:aws:kms:us-east-1:1:key/k", "ScriptBody": "print(1)\n"},
+                           "KmsKeyArn": "arn:aws:kms:us-east-1:1:key/k",
+                           "ScriptBody": "print(1)\n"},
 }
 
 
@@ -36,7 +37,9 @@ def test_delete_keeps_the_object():
     s3 = S3()
     event = {**EVENT, "RequestType": "Delete", "PhysicalResourceId": "s3://artifacts/x"}
     body = json.loads(script_uploader.process(event, s3))
-    assert (body["Status"], body["PhysicalResourceId"], s3.puts) == ("SUCCESS", "s3://artifacts/x", [])
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == "s3://artifacts/x"
+    assert s3.puts == []
 
 
 def test_failure_is_reported_not_raised():

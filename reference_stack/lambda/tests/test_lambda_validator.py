@@ -1,11 +1,11 @@
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import validator
 
-NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 TRADE = {"record_type": "trade", "symbol": "ACME", "price": 10.5, "quantity": 100,
          "timestamp": "2024-03-01T09:30:00Z"}
 

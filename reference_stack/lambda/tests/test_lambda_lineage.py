@@ -1,9 +1,9 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import lineage
 
-NOW = datetime(2024, 3, 1, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 def s3_notification(key, event="ObjectCreated:Put"):
@@ -32,7 +32,7 @@ class Table:
     def __init__(self):
         self.items = []
 
-    def put_item(self, Item):  # noqa: N803 - boto3 signature
+    def put_item(self, Item):  # boto3's keyword
         self.items.append(Item)
 
 
@@ -42,5 +42,6 @@ def test_process_reports_only_failed_messages():
         {"messageId": "m2", "body": "not json"},
     ]}
     table = Table()
-    assert lineage.process(event, table, NOW, 7) == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    result = lineage.process(event, table, NOW, 7)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     assert len(table.items) == 1
