@@ -1,0 +1,330 @@
+"""Security groups open to the internet (category `security-group-open`).
+
+Rules are read from both places CloudFormation accepts them: inline `SecurityGroupIngress` /
+`SecurityGroupEgress` lists of `AWS::EC2::SecurityGroup`, and standalone
+`AWS::EC2::SecurityGroupIngress` / `AWS::EC2::SecurityGroupEgress` resources. Inline rules are
+checked one list item at a time so that a finding points at the item as written, even when an
+`Fn::If` removes an earlier item in some scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from cfnaudit.rule import (
+    Context,
+    Resource,
+    Scenario,
+    Severity,
+    Unresolved,
+    Violation,
+    describe,
+    is_no_value,
+    rule,
+)
+
+Path = tuple[str | int, ...]
+
+GROUP = "AWS::EC2::SecurityGroup"
+INGRESS = "AWS::EC2::SecurityGroupIngress"
+EGRESS = "AWS::EC2::SecurityGroupEgress"
+ANYWHERE = {"CidrIp": "0.0.0.0/0", "CidrIpv6": "::/0"}
+WEB_PORTS = frozenset({80, 443})
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+
+
+def _fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
+    """Report a violation found in every scenario once; add " when ..." to the others."""
+    if not found:
+        return
+    everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs} for _, vs in found))
+    reported: set[tuple[str, Path, str]] = set()
+    for scenario, violations in found:
+        when = describe(scenario)
+        for v in violations:
+            ident = (v.message, v.path, v.key)
+            if ident in everywhere or not when:
+                if ident not in reported:
+                    reported.add(ident)
+                    yield v
+            else:
+                yield replace(v, message=f"{v.message} {when}")
+
+
+def _chosen_path(ctx: Context, raw: Any, scenario: Scenario, path: Path) -> Path:
+    """The path of the `Fn::If` branch that `scenario` picks inside `raw`."""
+    outcomes = dict(scenario)
+    while isinstance(raw, dict) and len(raw) == 1 and isinstance(raw.get("Fn::If"), list) \
+            and len(raw["Fn::If"]) == 3 and raw["Fn::If"][0] in outcomes:
+        index = 1 if outcomes[raw["Fn::If"][0]] else 2
+        raw = raw["Fn::If"][index]
+        # The decoder marks a short-form `!If` branch without the `Fn::If` key (core issue).
+        long_form = (*path, "Fn::If", index)
+        path = long_form if ctx.template.marks.value(long_form) else (*path, index)
+    return path
+
+
+def _entries(ctx: Context, resource: Resource, key: str
+             ) -> Iterator[list[tuple[Scenario, Mapping[str, Any], Path]]]:
+    """Each inline rule of `resource.Properties.key` as its value and path in every scenario
+    that changes it (the path leads into the chosen `Fn::If` branch)."""
+    raw = resource.properties.get(key)
+    base = resource.at("Properties", key)
+    if isinstance(raw, list):
+        for i, item in enumerate(raw):
+            yield [(s, v, _chosen_path(ctx, item, s, (*base, i)))
+                   for s, v in ctx.variants_of(resource, item) if isinstance(v, Mapping)]
+    elif raw is not None:
+        # The whole list is an Fn::If: point at the property, check every item of each branch.
+        for scenario, value in ctx.variants_of(resource, raw):
+            items = value if isinstance(value, list) else []
+            for item in items:
+                if isinstance(item, Mapping):
+                    yield [(scenario, item, base)]
+
+
+def _protocol(ctx: Context, entry: Mapping[str, Any], scenario: Scenario) -> str | Unresolved:
+    value = ctx.resolve(entry.get("IpProtocol", "-1"), scenario)
+    if isinstance(value, Unresolved):
+        return value
+    text = str(value).strip().lower()
+    return "all" if text in ("-1", "all") else _PROTOCOL_NAMES.get(text, text)
+
+
+def _open_source(ctx: Context, entry: Mapping[str, Any], scenario: Scenario,
+                 path: Path) -> tuple[str | None, Violation | None]:
+    """The open range (`0.0.0.0/0` or `::/0`) the rule admits, or a 'cannot be checked'."""
+    for key, anywhere in ANYWHERE.items():
+        if key not in entry or is_no_value(entry[key]):
+            continue
+        value = ctx.resolve(entry[key], scenario)
+        if isinstance(value, Unresolved):
+            return None, Violation(f"`{key}` cannot be checked because {value.reason}",
+                                   (*path, key), severity=Severity.WARNING)
+        if str(value).strip() == anywhere:
+            return anywhere, None
+    return None, None
+
+
+def _ports(ctx: Context, entry: Mapping[str, Any], protocol: str,
+           scenario: Scenario) -> tuple[int, int] | Unresolved | None:
+    """(from, to) for tcp/udp; None meaning every port."""
+    if protocol == "all":
+        return None
+    low = ctx.resolve(entry.get("FromPort", -1), scenario)
+    high = ctx.resolve(entry.get("ToPort", -1), scenario)
+    for value in (low, high):
+        if isinstance(value, Unresolved):
+            return value
+    try:
+        first, last = int(low), int(high)
+    except (TypeError, ValueError):
+        return Unresolved("the port range is not a number")
+    if first < 0 or last < 0 or protocol not in ("tcp", "udp"):
+        return None if protocol in ("tcp", "udp") else (first, last)
+    return first, last
+
+
+def _describe_ports(protocol: str, ports: tuple[int, int] | None) -> str:
+    if protocol == "all":
+        return "all traffic"
+    if protocol not in ("tcp", "udp"):
+        return f"protocol {protocol}"
+    if ports is None or ports == (0, 65535):
+        return f"every {protocol} port"
+    first, last = ports
+    return f"{protocol} port {first}" if first == last else f"{protocol} ports {first}-{last}"
+
+
+# ---------------------------------------------------------------------------- ingress
+
+@rule(code="SG001", name="security-group-open-ingress", severity=Severity.ERROR,
+      category="security-group-open", resource_types=(GROUP, INGRESS), security=True)
+def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
+    """Security group admits traffic from the whole internet.
+
+    ## What it does
+    Checks every ingress rule (inline `SecurityGroupIngress` items and standalone
+    `AWS::EC2::SecurityGroupIngress` resources) for `CidrIp: 0.0.0.0/0` or
+    `CidrIpv6: ::/0`, read through parameters, mappings and `Fn::If`. Such a rule is an
+    error, except when it opens only tcp port 80 or 443 (a public web entry point), which is
+    a warning. A CIDR that cannot be determined is reported as a warning saying why.
+
+    ## Why is this bad?
+    Anything reachable from `0.0.0.0/0` is scanned within minutes of creation. SSH, RDP and
+    database ports open to the internet are the most common initial access path in cloud
+    breaches. A data pipeline's resources (functions, endpoints, databases) never need
+    inbound traffic from the internet; even web ports belong behind a load balancer or
+    CloudFront.
+
+    ## Example
+    ```yaml
+    Resources:
+      AdminAccess:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: admin
+          SecurityGroupIngress:
+            - IpProtocol: tcp
+              FromPort: 22
+              ToPort: 22
+              CidrIp: 0.0.0.0/0
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      AdminAccess:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: admin
+          SecurityGroupIngress:
+            - IpProtocol: tcp
+              FromPort: 22
+              ToPort: 22
+              CidrIp: 10.20.0.0/16
+    ```
+
+    ## Known problems
+    ICMP and other non-port protocols open to the internet are reported as errors.
+    Prefix lists and source security groups are not expanded.
+
+    ## References
+    - [Security group rules](https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html)
+    - [AWS::EC2::SecurityGroupIngress](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroupingress.html)
+    """
+    for group in ctx.resources(GROUP):
+        noun = f"Security group `{group.logical_id}`"
+        for variants in _entries(ctx, group, "SecurityGroupIngress"):
+            yield from _fold([(s, list(_ingress(ctx, noun, e, s, p))) for s, e, p in variants])
+    for resource in ctx.resources(INGRESS):
+        target = ctx.ref_target(resource.properties.get("GroupId"))
+        noun = f"Ingress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
+        yield from ctx.each_variant(resource, lambda v, r=resource, n=noun: _ingress(
+            ctx, n, v.properties, v.scenario, r.at("Properties")))
+
+
+def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenario,
+             path: Path) -> Iterator[Violation]:
+    source, unknown = _open_source(ctx, entry, scenario, path)
+    if unknown is not None:
+        yield replace(unknown, message=f"{noun}'s ingress {unknown.message}")
+    if source is None:
+        return
+    where = (*path, "CidrIp" if source == "0.0.0.0/0" else "CidrIpv6")
+    protocol = _protocol(ctx, entry, scenario)
+    if isinstance(protocol, Unresolved):
+        yield Violation(f"{noun} allows traffic from {source} on a protocol that cannot be "
+                        f"determined because {protocol.reason}", where)
+        return
+    ports = _ports(ctx, entry, protocol, scenario)
+    if isinstance(ports, Unresolved):
+        yield Violation(f"{noun} allows {protocol} from {source} on ports that cannot be "
+                        f"determined because {ports.reason}", where)
+        return
+    web = protocol == "tcp" and ports is not None and ports[0] == ports[1] \
+        and ports[0] in WEB_PORTS
+    yield Violation(f"{noun} allows {_describe_ports(protocol, ports)} from {source}", where,
+                    severity=Severity.WARNING if web else None)
+
+
+# ----------------------------------------------------------------------------- egress
+
+@rule(code="SG002", name="security-group-unrestricted-egress", severity=Severity.WARNING,
+      category="security-group-open", resource_types=(GROUP, EGRESS),
+      options={"flag_default_egress": True}, security=True)
+def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
+    """Security group lets all traffic out to the whole internet.
+
+    ## What it does
+    Reports egress rules (inline `SecurityGroupEgress` items and standalone
+    `AWS::EC2::SecurityGroupEgress` resources) with `IpProtocol: -1` to `0.0.0.0/0` or
+    `::/0`, and security groups with no inline `SecurityGroupEgress` at all: for those,
+    EC2 adds its default rule allowing all traffic to `0.0.0.0/0`, which standalone egress
+    resources do not remove. Reporting the implicit default too is deliberate: otherwise
+    deleting an explicit allow-all rule would silence the finding without changing anything.
+
+    ## Why is this bad?
+    Unrestricted egress lets a compromised function or instance send data anywhere and reach
+    any command-and-control host. Resources in a private pipeline need HTTPS to the VPC
+    endpoints (the VPC CIDR and the S3/DynamoDB prefix lists) and nothing else.
+
+    ## Example
+    ```yaml
+    Resources:
+      FunctionGroup:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: functions
+          SecurityGroupEgress:
+            - IpProtocol: "-1"
+              CidrIp: 0.0.0.0/0
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      FunctionGroup:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: functions
+          SecurityGroupEgress:
+            - IpProtocol: tcp
+              FromPort: 443
+              ToPort: 443
+              CidrIp: 10.0.0.0/16
+    ```
+
+    ## Options
+    - `flag_default_egress` (default `true`): also report security groups that declare no
+      inline egress and so keep EC2's default allow-all egress rule. To keep a group without
+      egress, declare a rule that matches nothing useful, e.g.
+      `{IpProtocol: "-1", CidrIp: 127.0.0.1/32}`.
+
+    ## Known problems
+    tcp or udp rules covering every port to `0.0.0.0/0` are not reported; only all-protocol
+    rules are.
+
+    ## References
+    - [Default security group rules](https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html#default-security-group-rules)
+    - [AWS::EC2::SecurityGroup SecurityGroupEgress](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html#cfn-ec2-securitygroup-securitygroupegress)
+    """
+    for group in ctx.resources(GROUP):
+        noun = f"Security group `{group.logical_id}`"
+        for variants in _entries(ctx, group, "SecurityGroupEgress"):
+            yield from _fold([(s, list(_egress(ctx, noun, e, s, p))) for s, e, p in variants])
+        if ctx.option("flag_default_egress"):
+            yield from ctx.each_variant(group, lambda v, g=group, n=noun: _default_egress(
+                n, g, v.properties))
+    for resource in ctx.resources(EGRESS):
+        target = ctx.ref_target(resource.properties.get("GroupId"))
+        noun = f"Egress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
+        yield from ctx.each_variant(resource, lambda v, r=resource, n=noun: _egress(
+            ctx, n, v.properties, v.scenario, r.at("Properties")))
+
+
+def _egress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenario,
+            path: Path) -> Iterator[Violation]:
+    source, unknown = _open_source(ctx, entry, scenario, path)
+    if unknown is not None:
+        yield replace(unknown, message=f"{noun}'s egress {unknown.message}")
+    if source is None:
+        return
+    protocol = _protocol(ctx, entry, scenario)
+    if isinstance(protocol, Unresolved):
+        yield Violation(f"{noun}'s egress protocol cannot be checked because {protocol.reason}",
+                        (*path, "IpProtocol"))
+    elif protocol == "all":
+        key = "CidrIp" if source == "0.0.0.0/0" else "CidrIpv6"
+        yield Violation(f"{noun} allows all traffic out to {source}", (*path, key))
+
+
+def _default_egress(noun: str, group: Resource, properties: Mapping[str, Any]
+                    ) -> Iterator[Violation]:
+    rules = properties.get("SecurityGroupEgress")
+    if (isinstance(rules, list) and rules) or isinstance(rules, dict):
+        return
+    yield Violation(f"{noun} declares no egress rules, so EC2 keeps its default rule allowing "
+                    "all traffic out to 0.0.0.0/0", group.path, key="default-egress")
