@@ -1,0 +1,198 @@
+"""Physical naming conventions (category `naming`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from cfnaudit.rule import Context, Resource, Severity, Variant, Violation, rule, sub_variables
+
+# The property that sets each type's explicit physical name.
+NAME_PROPERTIES = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Lambda::LayerVersion": "LayerName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::CompositeAlarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Events::Rule": "Name",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Glue::Job": "Name",
+    "AWS::Glue::Crawler": "Name",
+    "AWS::Glue::Trigger": "Name",
+    "AWS::Glue::SecurityConfiguration": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::ECR::Repository": "RepositoryName",
+    "AWS::EC2::SecurityGroup": "GroupName",
+}
+
+REGION = "AWS::Region"
+
+
+def references(value: Any) -> set[str]:
+    """Names referred to anywhere in a value: Ref targets, GetAtt resources (as `X.Attr`) and
+    Fn::Sub variables (minus the Sub's own local names)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if len(node) == 1:
+                (key, arg), = node.items()
+                if key == "Ref" and isinstance(arg, str):
+                    found.add(arg)
+                    continue
+                if key == "Fn::GetAtt":
+                    head = arg[0] if isinstance(arg, list) and arg else arg
+                    if isinstance(head, str):
+                        found.add(head.split(".")[0] + ".")
+                    continue
+                if key == "Fn::Sub":
+                    text, local = (arg[0], arg[1]) if isinstance(arg, list) and len(arg) == 2 \
+                        else (arg, {})
+                    if isinstance(text, str):
+                        found.update(v for v in sub_variables(text)
+                                     if not isinstance(local, dict) or v not in local)
+                    if isinstance(local, dict):
+                        stack.extend(local.values())
+                    continue
+            stack.extend(node.values())
+    return found
+
+
+def sketch(value: Any) -> str:
+    """The name as Fn::Sub-style text: literals as they are, references as `${Name}`."""
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, dict) and len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref" and isinstance(arg, str):
+            return "${" + arg + "}"
+        if key == "Fn::GetAtt":
+            parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
+            return "${" + ".".join(str(p) for p in parts) + "}"
+        if key == "Fn::Sub":
+            text = arg[0] if isinstance(arg, list) and arg else arg
+            return text if isinstance(text, str) else "${?}"
+        if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
+                and isinstance(arg[1], list):
+            return str(arg[0]).join(sketch(v) for v in arg[1])
+    return "${?}"
+
+
+def _check(ctx: Context, resource: Resource, name_property: str, variant: Variant
+           ) -> Iterator[Violation]:
+    value = variant.properties.get(name_property)
+    if value is None:
+        return  # a generated name is unique per stack and region
+    path = resource.at("Properties", name_property)
+    refs = references(value)
+    if any(r.rstrip(".").split(".")[0] in ctx.template.resources for r in refs):
+        return  # derived from another resource's name (`/aws/lambda/${Fn}`): checked there
+    environment = [str(p) for p in ctx.option("environment_parameters")]
+    lacking = []
+    if REGION not in refs:
+        lacking.append("the region (`${AWS::Region}`)")
+    if not any(p in refs for p in environment):
+        lacking.append("the environment parameter (" + " or ".join(
+            f"`{p}`" for p in environment if p in ctx.template.parameters or
+            p == environment[0]) + ")")
+    if lacking:
+        yield Violation(f"{name_property} of `{resource.logical_id}` does not include "
+                        + " and ".join(lacking), path, key="|".join(lacking))
+    pattern = str(ctx.option("pattern"))
+    if pattern:
+        text = sketch(value)
+        if not re.fullmatch(pattern, text):
+            yield Violation(f"{name_property} of `{resource.logical_id}` (`{text}`) does not "
+                            f"match the naming pattern `{pattern}`", path, key="pattern")
+
+
+@rule(code="NAM001", name="physical-name-region-environment", severity=Severity.WARNING,
+      category="naming", resource_types=tuple(NAME_PROPERTIES),
+      options={"environment_parameters": ["Environment", "EnvironmentName", "Env",
+                                          "EnvironmentSuffix", "Stage"],
+               "pattern": ""})
+def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
+    """Explicit physical name leaves out the region or the environment.
+
+    ## What it does
+    For resources with an explicit physical name (`BucketName`, `FunctionName`, `TableName`,
+    Kinesis `Name`, `QueueName`, `TopicName`, `RoleName`, `AlarmName`, `LogGroupName`, Glue
+    job `Name` and more; see the table in the rule file), requires the name to refer to
+    `AWS::Region` and to one of `environment_parameters` (through `Ref`, `Fn::Sub` or inside
+    `Fn::Join`), in every condition scenario. Names derived from another resource of the stack
+    (`/aws/lambda/${Function}`) are left to that resource. With `pattern` set, the name,
+    written as Sub text (`raw-${Environment}-${AWS::Region}`), must also match that regular
+    expression.
+
+    ## Why is this bad?
+    Names without the region collide when the stack is deployed to a second region (global
+    names: buckets, IAM roles), and names without the environment collide between dev and
+    prod in one account, or worse, let a dev deployment update prod's resources. Operators
+    also read the environment off the name during an incident.
+
+    ## Example
+    ```yaml
+    Resources:
+      Raw:
+        Type: AWS::S3::Bucket
+        Properties:
+          BucketName: market-data-raw
+    ```
+
+    ## Use instead
+    ```yaml
+    Parameters:
+      Environment: {Type: String, Default: dev}
+    Resources:
+      Raw:
+        Type: AWS::S3::Bucket
+        Properties:
+          BucketName: !Sub "market-data-raw-${Environment}-${AWS::Region}-${AWS::AccountId}"
+      Validator:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.12
+          Handler: index.handler
+          Role: arn:aws:iam::123456789012:role/validator
+          Code: {ZipFile: "def handler(e, c): pass"}
+      ValidatorLogs:
+        Type: AWS::Logs::LogGroup
+        Properties:
+          LogGroupName: !Sub "/aws/lambda/${Validator}"
+    ```
+
+    ## Options
+    - `environment_parameters` (list, default `[Environment, EnvironmentName, Env,
+      EnvironmentSuffix, Stage]`): parameter names that carry the environment.
+    - `pattern` (string, default empty: off): a regular expression the whole name, written as
+      Sub text, must match, e.g. `[a-z0-9-]+-\\$\\{Environment\\}-\\$\\{AWS::Region\\}`.
+
+    ## Known problems
+    Names of Glue databases and tables are not checked (their names cannot contain the
+    hyphens of a region). A name taken whole from a parameter is reported: the template
+    cannot show that the value will contain the region.
+
+    ## References
+    - [Name type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html)
+    """
+    for resource in ctx.resources():
+        name_property = NAME_PROPERTIES[resource.type]
+        yield from ctx.each_variant(
+            resource, lambda v, r=resource, p=name_property: _check(ctx, r, p, v))
