@@ -1,0 +1,379 @@
+"""Identity policies: wildcards and explicit deny guardrails (codes IAM001-IAM003).
+
+Identity policies are the inline `Policies` of roles, users and groups and the standalone
+`AWS::IAM::Policy`, `ManagedPolicy`, `RolePolicy`, `UserPolicy` and `GroupPolicy` resources.
+Resource policies (bucket and key policies) are not identity policies: `kms:*` for the account
+root in a key policy is the standard administrator statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from cfnaudit.rule import (
+    DATA_STORE_TYPES,
+    Context,
+    Resource,
+    Scenario,
+    Severity,
+    Variant,
+    Violation,
+    action_matches,
+    actions_of,
+    check_scenarios,
+    effect_of,
+    exists_in,
+    in_scenario,
+    located_statements,
+    not_actions_of,
+    pattern_matches,
+    referenced_resources,
+    resources_of,
+    role_policy_documents,
+    rule,
+    write_actions_allowed,
+)
+
+Path = tuple[str | int, ...]
+WITH_INLINE = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
+STANDALONE = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy",
+              "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy")
+IDENTITY = WITH_INLINE + STANDALONE
+
+# Actions that accept only `Resource: "*"` (no resource-level permissions), plus read-only
+# metadata calls. Users extend or replace it with the `star_resource_actions` option.
+STAR_ONLY_ACTIONS = [
+    "cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics",
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSampling*",
+    "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses", "s3:ListAllMyBuckets", "sts:GetCallerIdentity",
+    "ecr:GetAuthorizationToken", "secretsmanager:GetRandomPassword", "tag:GetResources",
+    "*:List*", "*:Describe*",
+]
+
+
+def identity_documents(ctx: Context, resource: Resource, v: Variant
+                       ) -> Iterator[tuple[Path, Any, str]]:
+    """(path, document, noun) of each identity policy held by `resource` in variant `v`."""
+    if resource.type in WITH_INLINE:
+        policies = v.properties.get("Policies")
+        for i, item in enumerate(policies if isinstance(policies, list) else []):
+            if isinstance(item, dict):
+                name = item.get("PolicyName")
+                noun = f"policy `{name}` of `{resource.logical_id}`" if isinstance(
+                    name, str) else f"an inline policy of `{resource.logical_id}`"
+                yield (resource.at("Properties", "Policies", i, "PolicyDocument"),
+                       item.get("PolicyDocument"), noun)
+    else:
+        yield (resource.at("Properties", "PolicyDocument"), v.properties.get("PolicyDocument"),
+               f"policy `{resource.logical_id}`")
+
+
+def _allow_statements(ctx: Context, resource: Resource, v: Variant
+                      ) -> Iterator[tuple[Path, Mapping[str, Any], str]]:
+    for base, document, noun in identity_documents(ctx, resource, v):
+        for path, statement in located_statements(document, base):
+            if effect_of(statement) == "Allow":
+                yield path, statement, noun
+
+
+# ------------------------------------------------------------------- IAM001 wildcard action
+
+
+def _is_full_wildcard(action: str) -> bool:
+    service, _, name = action.partition(":")
+    return action.strip() == "*" or (name == "*" and service != "")
+
+
+def _wildcard_actions(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
+    for path, statement, noun in _allow_statements(ctx, resource, v):
+        if "NotAction" in statement:
+            excluded = ", ".join(f"`{a}`" for a in not_actions_of(statement))
+            yield Violation(f"Statement in {noun} allows every action except {excluded} "
+                            "(`Allow` with `NotAction`)", path)
+            continue
+        wide = [a for a in actions_of(statement) if _is_full_wildcard(a)]
+        if wide:
+            listed = ", ".join(f"`{a}`" for a in wide)
+            yield Violation(f"Statement in {noun} allows all actions of a service ({listed})",
+                            path)
+
+
+@rule(code="IAM001", name="iam-wildcard-action", severity=Severity.ERROR,
+      category="iam-wildcard", resource_types=IDENTITY, security=True)
+def wildcard_action(ctx: Context) -> Iterator[Violation]:
+    """Identity policy allows every action, or every action of a service.
+
+    ## What it does
+    Reports `Allow` statements of identity policies (inline `Policies` of roles, users and
+    groups; `AWS::IAM::Policy`, `ManagedPolicy`, `RolePolicy`, `UserPolicy`, `GroupPolicy`)
+    whose `Action` contains `*` or `service:*`, and `Allow` statements that use `NotAction`
+    (everything except a list). Every condition scenario is checked. Key and bucket policies
+    are not identity policies and are not checked here.
+
+    ## Why is this bad?
+    `s3:*` includes `s3:DeleteBucket`, `s3:PutBucketPolicy` and `s3:PutEncryptionConfiguration`:
+    a compromised function can remove the controls that protect the data, not only read it.
+    New actions added to a service are granted automatically.
+
+    ## Example
+    ```yaml
+    Resources:
+      ProcessorRole:
+        Type: AWS::IAM::Role
+        Properties:
+          AssumeRolePolicyDocument:
+            Statement:
+              - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+          Policies:
+            - PolicyName: data
+              PolicyDocument:
+                Statement:
+                  - Effect: Allow
+                    Action: s3:*
+                    Resource: arn:aws:s3:::raw-data/*
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      ProcessorRole:
+        Type: AWS::IAM::Role
+        Properties:
+          AssumeRolePolicyDocument:
+            Statement:
+              - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+          Policies:
+            - PolicyName: data
+              PolicyDocument:
+                Statement:
+                  - Effect: Allow
+                    Action: [s3:GetObject, s3:PutObject]
+                    Resource: arn:aws:s3:::raw-data/*
+    ```
+
+    ## References
+    - [Grant least privilege (IAM best practices)](https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege)
+    - [IAM JSON policy elements: NotAction](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html)
+    """
+    for resource in ctx.resources():
+        yield from ctx.each_variant(resource, lambda v, r=resource: _wildcard_actions(ctx, r, v))
+
+
+# ----------------------------------------------------------------- IAM002 wildcard resource
+
+
+def _wildcard_resource(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
+    allowed = [str(a) for a in ctx.option("star_resource_actions")]
+    for path, statement, noun in _allow_statements(ctx, resource, v):
+        if "NotAction" in statement or "*" not in resources_of(statement, ctx.template,
+                                                               v.scenario):
+            continue
+        flagged = [a for a in actions_of(statement)
+                   if not any(action_matches(p, a) for p in allowed)]
+        if flagged:
+            listed = ", ".join(f"`{a}`" for a in flagged[:4]) + (
+                f" and {len(flagged) - 4} more" if len(flagged) > 4 else "")
+            yield Violation(f"Statement in {noun} allows {listed} on every resource "
+                            "(`Resource: \"*\"`)", path)
+
+
+@rule(code="IAM002", name="iam-wildcard-resource", severity=Severity.WARNING,
+      category="iam-wildcard", resource_types=IDENTITY,
+      options={"star_resource_actions": STAR_ONLY_ACTIONS}, security=True)
+def wildcard_resource(ctx: Context) -> Iterator[Violation]:
+    """Identity policy allows data-plane actions on every resource.
+
+    ## What it does
+    Reports `Allow` statements of identity policies with `Resource: "*"` whose actions are
+    not in the allowlist of actions that only accept `*` or only read metadata. The default
+    allowlist (`star_resource_actions`) holds `cloudwatch:PutMetricData` and metric reads,
+    X-Ray trace and sampling calls, the ENI management a function in a VPC needs
+    (`ec2:CreateNetworkInterface`, `ec2:DeleteNetworkInterface`,
+    `ec2:Assign/UnassignPrivateIpAddresses`), `s3:ListAllMyBuckets`,
+    `sts:GetCallerIdentity`, `ecr:GetAuthorizationToken`,
+    `secretsmanager:GetRandomPassword`, `tag:GetResources`, and every `List*` and
+    `Describe*` action. Statements using `NotAction` are left to IAM001.
+
+    ## Why is this bad?
+    `s3:GetObject` on `*` reads every bucket of the account, including other teams' data and
+    other stacks' state; `dynamodb:PutItem` on `*` writes to every table. Scoping to the
+    stack's resources (`!GetAtt Table.Arn`, `!Sub "${Bucket.Arn}/*"`) limits the blast radius
+    of a compromised function.
+
+    ## Example
+    ```yaml
+    Resources:
+      ValidatorPolicy:
+        Type: AWS::IAM::ManagedPolicy
+        Properties:
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [dynamodb:PutItem, cloudwatch:PutMetricData]
+                Resource: "*"
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Lineage:
+        Type: AWS::DynamoDB::Table
+        Properties:
+          BillingMode: PAY_PER_REQUEST
+          AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+          KeySchema: [{AttributeName: id, KeyType: HASH}]
+      ValidatorPolicy:
+        Type: AWS::IAM::ManagedPolicy
+        Properties:
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: dynamodb:PutItem
+                Resource: !GetAtt Lineage.Arn
+              - Effect: Allow
+                Action: cloudwatch:PutMetricData
+                Resource: "*"
+    ```
+
+    ## Options
+    - `star_resource_actions`: action patterns allowed on `Resource: "*"` (replaces the
+      default list).
+
+    ## References
+    - [Actions, resources and condition keys for AWS services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
+    - [Grant least privilege](https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege)
+    """
+    for resource in ctx.resources():
+        yield from ctx.each_variant(resource,
+                                    lambda v, r=resource: _wildcard_resource(ctx, r, v))
+
+
+# -------------------------------------------------------------------- IAM003 explicit deny
+
+_STORE_ARN_PATTERNS = {
+    "s3": "arn:aws:s3:::example/key",
+    "dynamodb": "arn:aws:dynamodb:region:111122223333:table/example",
+    "kinesis": "arn:aws:kinesis:region:111122223333:stream/example",
+}
+
+
+def _stores_written(ctx: Context, statement: Mapping[str, Any], scenario: Scenario,
+                    stores: dict[str, list[str]]) -> list[str]:
+    """Logical ids of the stack's data stores the Allow statement lets the role write."""
+    found: list[str] = []
+    patterns = resources_of(statement, ctx.template, scenario)
+    for service, names in stores.items():
+        if not write_actions_allowed(statement, service):
+            continue
+        for pattern in patterns:
+            named = [n for n in referenced_resources(pattern, ctx.template) if n in names]
+            if not named and pattern_matches(pattern, _STORE_ARN_PATTERNS[service]):
+                named = names  # `*` or a service-wide wildcard reaches every store
+            found.extend(n for n in named if n not in found)
+    return found
+
+
+def _explicit_deny(ctx: Context, role: Resource, sources: list[Any],
+                   stores: dict[str, list[str]], scenario: Scenario) -> Iterator[Violation]:
+    written: list[str] = []
+    for source in sources:
+        if not exists_in(source.resource, scenario):
+            continue
+        document = in_scenario(source.document, scenario)
+        for _, statement in located_statements(document, ()):
+            effect = effect_of(statement)
+            if effect == "Deny":
+                return
+            if effect == "Allow":
+                written.extend(n for n in _stores_written(ctx, statement, scenario, stores)
+                               if n not in written)
+    if written:
+        names = ", ".join(f"`{n}`" for n in written)
+        yield Violation(f"Role `{role.logical_id}` can write to or delete {names} but has no "
+                        "explicit `Deny` guardrail", role.path)
+
+
+@rule(code="IAM003", name="iam-explicit-deny-guardrail", severity=Severity.WARNING,
+      category="iam-explicit-deny", resource_types=("AWS::IAM::Role",), security=True)
+def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
+    """Role that writes to the stack's data stores has no explicit Deny guardrail.
+
+    ## What it does
+    For every role, collects its inline `Policies` and the `AWS::IAM::Policy`,
+    `ManagedPolicy` and `RolePolicy` resources attached to it through the graph (`Roles`,
+    `RoleName`, `ManagedPolicyArns`). When an `Allow` statement grants write or delete
+    actions (for example `s3:PutObject`, `s3:DeleteObjectVersion`, `dynamodb:PutItem`,
+    `dynamodb:DeleteTable`, `kinesis:PutRecord`, or wildcards covering them) on a bucket,
+    DynamoDB table or Kinesis stream of the stack (named through `Ref`/`GetAtt`/`Sub`, or
+    reached through `*`), at least one statement of those policies must have
+    `Effect: Deny`. Every condition scenario is checked.
+
+    ## Why is this bad?
+    Allow statements grow over time; a Deny states what must never happen whatever is added
+    later: uploads without KMS encryption, deletion of object versions or of the table or
+    bucket itself, writes outside TLS. Pipelines handling financial data are expected to
+    carry such guardrails.
+
+    ## Example
+    ```yaml
+    Resources:
+      Raw:
+        Type: AWS::S3::Bucket
+      WriterRole:
+        Type: AWS::IAM::Role
+        Properties:
+          AssumeRolePolicyDocument:
+            Statement:
+              - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+          Policies:
+            - PolicyName: write
+              PolicyDocument:
+                Statement:
+                  - Effect: Allow
+                    Action: s3:PutObject
+                    Resource: !Sub "${Raw.Arn}/*"
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Raw:
+        Type: AWS::S3::Bucket
+      WriterRole:
+        Type: AWS::IAM::Role
+        Properties:
+          AssumeRolePolicyDocument:
+            Statement:
+              - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+          Policies:
+            - PolicyName: write
+              PolicyDocument:
+                Statement:
+                  - Effect: Allow
+                    Action: s3:PutObject
+                    Resource: !Sub "${Raw.Arn}/*"
+                  - Effect: Deny
+                    Action: [s3:DeleteObjectVersion, s3:DeleteBucket]
+                    Resource: [!GetAtt Raw.Arn, !Sub "${Raw.Arn}/*"]
+    ```
+
+    ## Known problems
+    Any Deny statement satisfies the rule; its content is not judged. An IAM Deny protects
+    against this role only: bucket-wide protection belongs in the bucket policy (BKT001).
+
+    ## References
+    - [Policy evaluation logic: explicit deny](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
+    - [Preventing data deletion in S3](https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html)
+    """
+    stores: dict[str, list[str]] = {}
+    for store in ctx.template.of_type(*DATA_STORE_TYPES):
+        stores.setdefault(DATA_STORE_TYPES[store.type], []).append(store.logical_id)
+    for role in ctx.resources():
+        if not stores:
+            continue
+        sources = role_policy_documents(ctx, role)
+        related = [s.resource for s in sources if s.resource is not role]
+        yield from check_scenarios(ctx, role, related, lambda s, r=role, src=sources:
+                                   _explicit_deny(ctx, r, src, stores, s))
