@@ -358,14 +358,9 @@ def _yaml_error(exc: yaml.MarkedYAMLError | yaml.YAMLError) -> DecodeError:
     return DecodeError(f"invalid YAML: {exc}")
 
 
-def _parser_events(text: str, pure: bool) -> Any:
+def _loader(text: str, pure: bool) -> Any:
     loader_class: Any = yaml.SafeLoader if pure else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_class(text)
-    try:
-        while loader.check_event():
-            yield loader.get_event()
-    finally:
-        loader.dispose()
+    return loader_class(text)
 
 
 class _Frame:
@@ -382,36 +377,86 @@ class _Frame:
         self.tag = tag
 
 
+# Implicit resolution of plain scalars, as PyYAML's Resolver does it, without a call per scalar.
+_IMPLICIT: dict[str | None, list[tuple[str, re.Pattern[str]]]] = Resolver.yaml_implicit_resolvers
+_BOOLS = SafeConstructor.bool_values
+
+
+def _plain_scalar(value: str) -> Any:
+    """An untagged plain scalar: int, float, bool, null or text (timestamps stay text)."""
+    for tag, pattern in _IMPLICIT.get(value[:1], ()):
+        if pattern.match(value):
+            kind = tag[len(_CORE_TAG):]
+            if kind == "int":
+                if value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+                    return int(value)
+                return _constructor.construct_yaml_int(yaml.ScalarNode(tag, value))
+            if kind == "bool":
+                return _BOOLS[value.lower()]
+            if kind == "null":
+                return None
+            if kind == "float":
+                return _constructor.construct_yaml_float(yaml.ScalarNode(tag, value))
+            return value
+    return value
+
+
 def _decode_yaml(text: str, limits: Limits, pure: bool) -> Decoded:
+    """The event loop is the hot path of a scan: dispatch on the exact event class, with the
+    untagged scalar (most events) handled inline."""
     values: dict[Path, Span] = {}
     keys: dict[Path, Span] = {}
     stack: list[_Frame] = []
     root: Any = None
     documents = 0
+    max_depth = limits.max_depth
+    scalar_event, mapping_start = yaml.ScalarEvent, yaml.MappingStartEvent
+    sequence_start, alias_event = yaml.SequenceStartEvent, yaml.AliasEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    skipped = (yaml.StreamStartEvent, yaml.DocumentEndEvent)
+    loader = _loader(text, pure)
+    get_event = loader.get_event
     try:
-        for event in _parser_events(text, pure):
-            if isinstance(event, yaml.DocumentStartEvent):
+        while True:
+            event = get_event()
+            cls = type(event)
+            if cls is scalar_event or cls is mapping_start or cls is sequence_start:
+                if event.anchor is not None:
+                    raise _at(event, "YAML anchors are not allowed in CloudFormation templates")
+            elif cls in ends:
+                closed = stack.pop()
+                end = event.end_mark
+                span = (*closed.start, end.line, end.column)
+                value = _apply_tag(closed.tag, closed.container) if closed.tag else \
+                    closed.container
+                values[closed.path] = span
+                if not stack:
+                    root = value
+                    continue
+                frame = stack[-1]
+                if frame.is_map:
+                    frame.container[frame.key] = value
+                    keys[closed.path] = frame.key_span  # type: ignore[assignment]
+                    frame.key = None
+                else:
+                    frame.container.append(value)
+                continue
+            elif cls is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     raise _at(event, "more than one YAML document in the file")
                 continue
-            if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent,
-                                  yaml.DocumentEndEvent)):
+            elif cls in skipped:
                 continue
-            if isinstance(event, yaml.AliasEvent):
+            elif cls is alias_event:
                 raise _at(event, "YAML aliases are not allowed in CloudFormation templates")
-            if getattr(event, "anchor", None) is not None:
-                raise _at(event, "YAML anchors are not allowed in CloudFormation templates")
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                closed = stack.pop()
-                span = (*closed.start, *_end(event))
-                value = _apply_tag(closed.tag, closed.container)
-                root = _attach(stack, closed.path, value, span, values, keys, root)
-                continue
-            frame = stack[-1] if stack else None
+            else:  # StreamEndEvent (or None past the end)
+                break
+            frame = stack[-1] if stack else None  # type: ignore[assignment]
+            start, end = event.start_mark, event.end_mark
             if frame is not None and frame.is_map and frame.key is None:
                 # This event is a mapping key.
-                if not isinstance(event, yaml.ScalarEvent):
+                if cls is not scalar_event:
                     raise _at(event, "mapping keys must be plain strings")
                 if event.tag not in (None, "!", _STR):
                     raise _at(event, f"a tag ({event.tag}) is not allowed on a mapping key")
@@ -419,66 +464,48 @@ def _decode_yaml(text: str, limits: Limits, pure: bool) -> Decoded:
                 if key in frame.container:
                     raise _at(event, f"duplicate key {key!r}")
                 frame.key = key
-                frame.key_span = _span(event)
+                frame.key_span = (start.line, start.column, end.line, end.column)
                 continue
-            path = _child_path(frame)
-            _check_tag(getattr(event, "tag", None), event)
-            if isinstance(event, yaml.ScalarEvent):
-                value = _apply_tag(event.tag, _scalar_value(event))
-                root = _attach(stack, path, value, _span(event), values, keys, root)
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                if len(stack) >= limits.max_depth:
-                    raise _at(event, f"nesting deeper than {limits.max_depth} levels")
-                is_map = isinstance(event, yaml.MappingStartEvent)
-                start = _start(event)
-                stack.append(_Frame({} if is_map else [], is_map, path, start, event.tag))
+            if frame is None:
+                path: Path = ()
+            elif frame.is_map:
+                path = (*frame.path, frame.key)  # type: ignore[arg-type]  # the key event set it
+            else:
+                path = (*frame.path, len(frame.container))
+            tag = event.tag
+            if tag is not None:
+                _check_tag(tag, event)
+            if cls is scalar_event:
+                if tag is None:
+                    value = _plain_scalar(event.value) if event.implicit[0] else event.value
+                else:
+                    value = _apply_tag(tag, _scalar_value(event))
+                values[path] = (start.line, start.column, end.line, end.column)
+                if frame is None:
+                    root = value
+                elif frame.is_map:
+                    frame.container[frame.key] = value
+                    keys[path] = frame.key_span  # type: ignore[assignment]
+                    frame.key = None
+                else:
+                    frame.container.append(value)
+            else:
+                if len(stack) >= max_depth:
+                    raise _at(event, f"nesting deeper than {max_depth} levels")
+                is_map = cls is mapping_start
+                stack.append(_Frame({} if is_map else [], is_map, path,
+                                    (start.line, start.column), tag))
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from None
+    finally:
+        loader.dispose()
     if not isinstance(root, dict):
         raise DecodeError(f"the document root is a {_kind(root)}, not a mapping")
     return Decoded(root, Marks(values, keys), text)
 
 
-def _start(event: Any) -> tuple[int, int]:
-    return event.start_mark.line, event.start_mark.column
-
-
-def _end(event: Any) -> tuple[int, int]:
-    return event.end_mark.line, event.end_mark.column
-
-
-def _span(event: Any) -> Span:
-    return (event.start_mark.line, event.start_mark.column,
-            event.end_mark.line, event.end_mark.column)
-
-
 def _at(event: Any, message: str) -> DecodeError:
     return DecodeError(message, event.start_mark.line + 1, event.start_mark.column + 1)
-
-
-def _child_path(frame: _Frame | None) -> Path:
-    if frame is None:
-        return ()
-    if frame.is_map:
-        assert frame.key is not None
-        return (*frame.path, frame.key)
-    return (*frame.path, len(frame.container))
-
-
-def _attach(stack: list[_Frame], path: Path, value: Any, span: Span,
-            values: dict[Path, Span], keys: dict[Path, Span], root: Any) -> Any:
-    values[path] = span
-    if not stack:
-        return value
-    frame = stack[-1]
-    if frame.is_map:
-        assert frame.key is not None and frame.key_span is not None
-        frame.container[frame.key] = value
-        keys[path] = frame.key_span
-        frame.key = None
-    else:
-        frame.container.append(value)
-    return root
 
 
 def _check_tag(tag: str | None, event: Any) -> None:
