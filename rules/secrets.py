@@ -1,0 +1,409 @@
+"""Secrets in templates and parameters (category `secrets`).
+
+A name "looks like a secret" when its words (split at camelCase, `_`, `-`) contain a secret word
+(password, secret, token, API key, ...) and its last word does not say it only identifies or
+describes the secret (`SecretArn`, `PasswordLength`, `TOKEN_TABLE`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from cfnaudit.rule import (
+    Context,
+    Parameter,
+    Resource,
+    Severity,
+    Variant,
+    Violation,
+    rule,
+    sub_variables,
+)
+
+Path = tuple[str | int, ...]
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token",
+                           "apikey", "credential", "credentials"})
+_SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key"),
+                           ("auth", "key"), ("signing", "key"), ("encryption", "key")})
+_SECRET_SUBSTRINGS = ("password", "passwd", "secret", "apikey", "privatekey", "authtoken",
+                      "accesstoken")
+# Last words that make the name about the secret, not the secret itself.
+_DESCRIBING = frozenset({
+    "arn", "arns", "name", "names", "id", "ids", "length", "path", "parameter", "param",
+    "version", "type", "policy", "table", "endpoint", "url", "uri", "template", "stage",
+    "bucket", "prefix", "region", "header", "field", "location", "ref", "expiry",
+    "expiration", "ttl", "duration", "minutes", "seconds", "days", "hours", "units",
+    "enabled", "required", "rotation", "config", "configuration", "settings", "mode", "file",
+    "port", "host", "hostname", "username", "user", "kms", "alias",
+    "count", "size", "format", "requirements", "reset", "validity", "source",
+    "provider", "lambda", "function", "role", "group", "manager", "store", "generator",
+    "strategy", "schedule", "rules", "options", "secretid", "account",
+})
+_DYNAMIC_SECRET = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
+_DYNAMIC_SPAN = re.compile(r"\{\{resolve:[^}]*(\}(?!\})[^}]*)*\}\}")
+_SERVICE_TOKEN = "ServiceToken"
+
+
+def words(name: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def looks_like_secret(name: str) -> bool:
+    parts = words(name)
+    if not parts or parts[-1] in _DESCRIBING:
+        return False
+    if any(p in _SECRET_WORDS for p in parts):
+        return True
+    if any(pair in _SECRET_PAIRS for pair in itertools.pairwise(parts)):
+        return True
+    joined = "".join(parts)
+    return any(s in joined for s in _SECRET_SUBSTRINGS)
+
+
+# ------------------------------------------------------------------------- parameters
+
+_PLAIN_TYPES = ("String", "Number", "CommaDelimitedList", "")
+
+
+@rule(code="SEC001", name="secret-parameter-exposed", severity=Severity.ERROR,
+      category="secrets", security=True)
+def secret_parameter_exposed(ctx: Context) -> Iterator[Violation]:
+    """Secret-looking parameter is echoed by CloudFormation or has a default value.
+
+    ## What it does
+    Finds parameters whose name looks like a secret (`DBPassword`, `ApiKey`, `GitHubToken`,
+    `ClientSecret`, ...; not `SecretArn`, `PasswordLength` or `TokenTableName`) of a plain
+    type (`String`, `Number`, `CommaDelimitedList`), and reports those without
+    `NoEcho: true` and those with a non-empty `Default`. Resources that use such a parameter
+    are what the rule examines.
+
+    ## Why is this bad?
+    Without `NoEcho` the value is shown in plain text by `describe-stacks`, the console's
+    Parameters tab and every change set, to anyone with read access to the stack. A `Default`
+    writes the secret into the template, and so into version control, artifact buckets and
+    CI logs; `NoEcho` does not hide it there.
+
+    ## Example
+    ```yaml
+    Parameters:
+      ApiKey:
+        Type: String
+        Default: sk-live-1234567890
+    Resources:
+      Queue:
+        Type: AWS::SQS::Queue
+    ```
+
+    ## Use instead
+    ```yaml
+    Parameters:
+      ApiKeySecretArn:
+        Type: String
+    Resources:
+      Queue:
+        Type: AWS::SQS::Queue
+    ```
+
+    ## Known problems
+    Only names reveal a secret; a secret in a parameter called `Value1` is not found.
+    A `NoEcho` parameter is still a weak home for a secret: prefer storing it in Secrets
+    Manager and passing its ARN (see SEC003 for database passwords).
+
+    ## References
+    - [Parameters: NoEcho](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#parameters-section-structure-properties)
+    - [Do not embed credentials in your templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/security-best-practices.html#creds)
+    """
+    secret = {p.name for p in ctx.template.parameters.values()
+              if p.type in _PLAIN_TYPES and looks_like_secret(p.name)}
+    if not secret:
+        return
+    for resource in ctx.template.resources.values():  # one pass over the graph's edges
+        edges = ctx.graph.targets(resource.logical_id, section="Parameters")
+        if any(e.target_id in secret for e in edges):
+            ctx.examine(resource)
+    for name in sorted(secret):
+        yield from _parameter_problems(ctx.template.parameters[name])
+
+
+def _parameter_problems(parameter: Parameter) -> Iterator[Violation]:
+    noun = f"Parameter `{parameter.name}` looks like a secret"
+    if not parameter.no_echo:
+        path = (*parameter.path, "NoEcho") if "NoEcho" in parameter.raw else parameter.path
+        yield Violation(f"{noun} but is not `NoEcho: true`, so its value is shown in stack "
+                        "descriptions", path, key="noecho")
+    default = parameter.raw.get("Default")
+    if default is not None and str(default).strip():
+        yield Violation(f"{noun} but has a `Default`, which stores the value in the template",
+                        (*parameter.path, "Default"), key="default")
+
+
+# ---------------------------------------------------------------------- literal values
+
+def _is_literal(value: Any) -> bool:
+    """A value fixed in the template text: a string, or a Sub/Join with no references.
+    Secrets Manager and SecureString dynamic references are not literal."""
+    if isinstance(value, str):
+        text = value.strip()
+        return bool(text) and not _DYNAMIC_SECRET.search(text) and not text.startswith(
+            ("arn:", "{{resolve:")) and text.lower() not in ("true", "false")
+    if isinstance(value, dict) and len(value) == 1:
+        (name, arg), = value.items()
+        if name == "Fn::Sub":
+            text = arg if isinstance(arg, str) else None
+            return text is not None and not list(sub_variables(text)) and _is_literal(text)
+        if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
+                and isinstance(arg[1], list):
+            return all(isinstance(p, (str, int)) for p in arg[1]) and _is_literal(
+                str(arg[0]).join(str(p) for p in arg[1]))
+    return False
+
+
+def _literal_secrets(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
+    """(name, path) of every secret-named property or environment entry with a literal value
+    below `value`."""
+    stack: list[tuple[Any, Path]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, (*where, i)) for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        if len(node) == 1 and next(iter(node)).startswith("Fn::"):
+            continue  # inside an intrinsic: no property names here
+        pair = _name_value_pair(node)
+        if pair is not None:
+            name, item = pair
+            if looks_like_secret(name) and _is_literal(item):
+                yield name, (*where, "Value")
+            continue
+        for key, item in node.items():
+            if key != _SERVICE_TOKEN and looks_like_secret(key.lstrip("-")) \
+                    and _is_literal(item):
+                yield key, (*where, key)
+            elif isinstance(item, (dict, list)):
+                stack.append((item, (*where, key)))
+
+
+def _name_value_pair(node: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """`{Name: X, Value: Y}` environment entries (ECS, Batch, CodeBuild PLAINTEXT)."""
+    name = node.get("Name")
+    if not isinstance(name, str) or "Value" not in node:
+        return None
+    kind = node.get("Type")
+    if isinstance(kind, str) and kind.upper() != "PLAINTEXT":
+        return None  # CodeBuild SECRETS_MANAGER / PARAMETER_STORE entries hold a name
+    return name, node["Value"]
+
+
+@rule(code="SEC002", name="literal-secret-value", severity=Severity.ERROR, category="secrets",
+      security=True)
+def literal_secret_value(ctx: Context) -> Iterator[Violation]:
+    """Secret value is written in the template.
+
+    ## What it does
+    Walks every resource's properties and reports secret-named properties
+    (`MasterUserPassword`, `SecretString`, `AuthToken`, `Password`, `client_secret`, ...)
+    and secret-named environment variables (Lambda `Environment.Variables`, ECS/Batch
+    `{Name, Value}` entries, Glue `--db-password` arguments) whose value is fixed in the
+    template text: a string, or a `Fn::Sub`/`Fn::Join` without references. Dynamic
+    references `{{resolve:secretsmanager:...}}` and `{{resolve:ssm-secure:...}}`, ARNs and
+    values from parameters or resources are not literal. Every `Fn::If` branch is checked.
+
+    ## Why is this bad?
+    A template is copied into version control, artifact buckets, CI logs and the
+    CloudFormation console (`GetTemplate`); a secret in it is readable by everyone who can
+    read any of those, cannot be rotated without a deployment, and stays in the history
+    forever. Environment variables are also shown in plain text by the Lambda console and
+    `GetFunctionConfiguration`.
+
+    ## Example
+    ```yaml
+    Resources:
+      Validator:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.12
+          Handler: index.handler
+          Role: arn:aws:iam::123456789012:role/validator
+          Code: {ZipFile: "def handler(e, c): pass"}
+          Environment:
+            Variables:
+              VENDOR_API_KEY: sk-live-1234567890
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      VendorKey:
+        Type: AWS::SecretsManager::Secret
+        Properties:
+          Description: vendor API key, set out of band
+      Validator:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.12
+          Handler: index.handler
+          Role: arn:aws:iam::123456789012:role/validator
+          Code: {ZipFile: "def handler(e, c): pass"}
+          Environment:
+            Variables:
+              VENDOR_API_KEY_SECRET_ARN: !Ref VendorKey
+    ```
+
+    ## Known problems
+    Only names reveal a secret. A dynamic reference in an environment variable still puts the
+    resolved secret into the function configuration; reading the secret at run time is
+    better, but it is not reported here.
+
+    ## References
+    - [Using dynamic references to specify template values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html)
+    - [Do not embed credentials in your templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/security-best-practices.html#creds)
+    """
+    types = dict.fromkeys(r.type for r in ctx.template.resources.values())
+    for resource in ctx.resources(*types):
+        if any(True for _ in _literal_secrets(dict(resource.properties), ())):
+            yield from ctx.each_variant(resource, lambda v, r=resource: _literal(r, v))
+
+
+def _literal(resource: Resource, v: Variant) -> Iterator[Violation]:
+    for name, path in _literal_secrets(dict(v.properties), resource.at("Properties")):
+        yield Violation(f"`{resource.logical_id}` writes the secret `{name}` as a literal value "
+                        "in the template", path)
+
+
+# ------------------------------------------------------------------ database passwords
+
+_DATABASES = {
+    "AWS::RDS::DBInstance": "Database",
+    "AWS::RDS::DBCluster": "Cluster",
+    "AWS::Redshift::Cluster": "Cluster",
+    "AWS::DocDB::DBCluster": "Cluster",
+}
+
+
+@rule(code="SEC003", name="database-password-from-parameter", severity=Severity.ERROR,
+      category="secrets", resource_types=tuple(_DATABASES), security=True)
+def database_password_from_parameter(ctx: Context) -> Iterator[Violation]:
+    """Database master password comes from a stack parameter.
+
+    ## What it does
+    Reports RDS instances and clusters, Redshift clusters and DocumentDB clusters whose
+    `MasterUserPassword` refers to a stack parameter (`!Ref`, `!Sub`, `!Join`), directly or
+    through a Secrets Manager secret of the stack whose `SecretString` is built from a
+    parameter, even when the parameter is `NoEcho`. A password read through a dynamic
+    reference to a generated secret (`GenerateSecretString`) or to an existing secret, and
+    `ManageMasterUserPassword: true`, are fine. Literal passwords are SEC002's concern.
+
+    ## Why is this bad?
+    A parameter password is typed by a person or a pipeline, lives in their shell history or
+    CI variables, is never rotated (changing it means a stack update), and is shared by
+    every environment that reuses the parameter file. `NoEcho` only hides it from
+    `describe-stacks`. Letting RDS manage the password in Secrets Manager, or generating it
+    in a secret, gives a random password nobody has seen, with rotation.
+
+    ## Example
+    ```yaml
+    Parameters:
+      DBPassword:
+        Type: String
+        NoEcho: true
+    Resources:
+      Database:
+        Type: AWS::RDS::DBInstance
+        Properties:
+          Engine: postgres
+          DBInstanceClass: db.t4g.micro
+          AllocatedStorage: "20"
+          MasterUsername: pipeline
+          MasterUserPassword: !Ref DBPassword
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Database:
+        Type: AWS::RDS::DBInstance
+        Properties:
+          Engine: postgres
+          DBInstanceClass: db.t4g.micro
+          AllocatedStorage: "20"
+          MasterUsername: pipeline
+          ManageMasterUserPassword: true
+    ```
+
+    ## Known problems
+    Instances that join a cluster or restore a snapshot carry no password and are not
+    reported.
+
+    ## References
+    - [Password management with Amazon RDS and AWS Secrets Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html)
+    - [AWS::SecretsManager::Secret GenerateSecretString](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-secretsmanager-secret-generatesecretstring.html)
+    """
+    for database in ctx.resources():
+        yield from ctx.each_variant(database, lambda v, d=database: _db_password(ctx, d, v))
+
+
+def _parameters_in(ctx: Context, value: Any) -> list[str]:
+    """Parameter names a value refers to through Ref, Sub and nested intrinsics."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if len(node) == 1 and isinstance(node.get("Ref"), str):
+                if node["Ref"] in ctx.template.parameters:
+                    found.append(node["Ref"])
+                continue
+            if len(node) == 1 and "Fn::Sub" in node:
+                arg = node["Fn::Sub"]
+                text = arg[0] if isinstance(arg, list) and arg else arg
+                local = arg[1] if isinstance(arg, list) and len(arg) == 2 else {}
+                if isinstance(text, str):
+                    # Variables inside a dynamic reference name the secret; they are not it.
+                    text = _DYNAMIC_SPAN.sub("", text)
+                    found.extend(n for n in sub_variables(text)
+                                 if n in ctx.template.parameters and n not in local)
+                if isinstance(local, dict):
+                    stack.extend(local.values())
+                continue
+            stack.extend(node.values())
+    return list(dict.fromkeys(found))
+
+
+def _secrets_read(ctx: Context, value: Any) -> list[Resource]:
+    """Secrets of the stack that a dynamic reference in `value` reads."""
+    arg = value.get("Fn::Sub") if isinstance(value, dict) and len(value) == 1 else None
+    text = arg[0] if isinstance(arg, list) and arg else arg
+    if not isinstance(text, str) or "{{resolve:secretsmanager:" not in text:
+        return []
+    found = []
+    for name in sub_variables(text):
+        resource = ctx.template.resources.get(name.split(".", 1)[0])
+        if resource is not None and resource.type == "AWS::SecretsManager::Secret":
+            found.append(resource)
+    return found
+
+
+def _db_password(ctx: Context, database: Resource, v: Variant) -> Iterator[Violation]:
+    if "MasterUserPassword" not in v.properties:
+        return
+    value = v.properties["MasterUserPassword"]
+    path = database.at("Properties", "MasterUserPassword")
+    noun = f"{_DATABASES[database.type]} `{database.logical_id}`"
+    for name in _parameters_in(ctx, value):
+        yield Violation(f"{noun} takes its master password from parameter `{name}` instead of "
+                        "a managed or generated secret", path, key=name)
+    for secret in _secrets_read(ctx, value):
+        ctx.examine(secret)
+        for name in _parameters_in(ctx, secret.properties.get("SecretString")):
+            yield Violation(f"{noun} reads secret `{secret.logical_id}`, whose value comes from "
+                            f"parameter `{name}`; generate it with `GenerateSecretString`",
+                            path, key=f"{secret.logical_id}:{name}")
