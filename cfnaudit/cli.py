@@ -52,51 +52,125 @@ def cli() -> None:
     """cfnaudit: compliance linter and static analyzer for AWS CloudFormation templates."""
 
 
+def _settings_options(command: Any) -> Any:
+    """Options shared by `scan` and `config`: each overrides the configuration file when
+    given (None / empty means "not given")."""
+    options = [
+        click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Configuration file (default: nearest .cfnaudit.yaml or "
+                          "pyproject.toml [tool.cfnaudit]).", is_eager=False),
+        click.option("--isolated", is_flag=True, help="Ignore configuration files."),
+        click.option("--ruleset", type=click.Choice(["baseline", "pipeline"]),
+                     help="Named rule set (default: pipeline)."),
+        click.option("--select", multiple=True, metavar="CODES",
+                     help="Run only rules whose code starts with one of these (comma-separated);"
+                          " replaces the rule set."),
+        click.option("--extend-select", multiple=True, metavar="CODES",
+                     help="Add these rules to the rule set."),
+        click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules."),
+        click.option("--fail-on", type=click.Choice(["error", "warning", "info"]),
+                     help="Lowest severity that makes the exit code 1 (default: warning)."),
+        click.option("--option", "options", multiple=True, metavar="CODE.KEY=VALUE",
+                     help="Set a rule option, e.g. TAG001.required_tags=Environment,Owner."),
+        click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+                     help="Value for a template parameter (overrides its Default)."),
+        click.option("--rules-dir", "rules_dirs", multiple=True,
+                     type=click.Path(file_okay=False, path_type=Path),
+                     help="Extra rule directory."),
+        click.option("--include", multiple=True, metavar="GLOB",
+                     help="Files scanned in folders (default: *.yaml *.yml *.json *.template)."),
+        click.option("--exclude", multiple=True, metavar="GLOB",
+                     help="Files or folders never scanned (.gitignore syntax)."),
+        click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+                     help="Skip files that .gitignore files exclude (default: on)."),
+        click.option("--no-suppress", multiple=True, metavar="CODES",
+                     help="Refuse suppressions (metadata, comments, config, baseline) for these "
+                          "rules."),
+        click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Report only findings not recorded in this baseline file."),
+        click.option("--jobs", "-j", type=click.IntRange(0), default=None,
+                     help="Parallel processes (0: one per CPU; default 1)."),
+        click.option("--scenario-budget", type=click.IntRange(1, 100_000), default=None,
+                     help="Most condition combinations checked per resource (default 64)."),
+        click.option("--max-bytes", type=click.IntRange(1), default=None,
+                     help="Largest template file read (default 5 MiB)."),
+        click.option("--max-depth", type=click.IntRange(1, 10_000), default=None,
+                     help="Deepest nesting accepted (default 100)."),
+        click.option("--sarif-category", metavar="NAME",
+                     help="SARIF automationDetails category (default: cfnaudit); give each "
+                          "upload of one commit its own."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+_FLAG_KEYS = {  # click parameter -> configuration key
+    "ruleset": "ruleset", "select": "select", "extend_select": "extend_select",
+    "ignore": "ignore", "fail_on": "fail_on", "rules_dirs": "rules_dirs", "include": "include",
+    "exclude": "exclude", "respect_gitignore": "respect_gitignore",
+    "no_suppress": "no_suppress", "baseline": "baseline", "jobs": "jobs",
+    "scenario_budget": "scenario_budget", "max_bytes": "max_bytes", "max_depth": "max_depth",
+    "sarif_category": "sarif_category",
+}
+_LIST_FLAGS = frozenset({"select", "extend_select", "ignore", "no_suppress"})
+
+
+def _load_settings(values: dict[str, Any]) -> Any:
+    """Configuration file values overridden by the flags that were given."""
+    from cfnaudit.config import load
+
+    flags: dict[str, Any] = {}
+    for param, key in _FLAG_KEYS.items():
+        value = values.get(param)
+        if value is None or value == ():
+            continue
+        flags[key] = _split(value) if param in _LIST_FLAGS else value
+    if values.get("options"):
+        flags["options"] = _rule_options(values["options"])
+    if values.get("params"):
+        flags["parameters"] = dict(_pairs(values["params"], "--param"))
+    return load(flags, values.get("config_file"), bool(values.get("isolated")))
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "-f", "output_format", default="text", show_default=True,
-              type=click.Choice(["text", "json", "sarif", "github"]), help="Output format.")
+              type=click.Choice(["text", "json", "sarif", "github", "gitlab", "junit"]),
+              help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of standard output.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="warning",
-              show_default=True, help="Lowest severity that makes the exit code 1.")
-@click.option("--select", multiple=True, metavar="CODES",
-              help="Run only rules whose code starts with one of these (comma-separated).")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
-@click.option("--option", "options", multiple=True, metavar="CODE.KEY=VALUE",
-              help="Set a rule option, e.g. TAG001.required_tags=Environment,Owner.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Value for a template parameter (overrides its Default).")
-@click.option("--rules-dir", "rules_dirs", multiple=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Extra rule directory.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record the current findings in FILE and exit 0.")
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings in text output.")
-@click.option("--scenario-budget", type=click.IntRange(1, 100_000), default=64,
-              show_default=True, help="Most condition combinations checked per resource.")
-@click.option("--max-bytes", type=click.IntRange(1), default=5 * 1024 * 1024, show_default=True,
-              help="Largest template file read.")
-@click.option("--max-depth", type=click.IntRange(1, 10_000), default=100, show_default=True,
-              help="Deepest nesting accepted.")
 @click.option("--color/--no-color", default=None, help="Force colour on or off.")
 @click.option("--verbose", "-v", is_flag=True, help="Also list skipped files.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def scan(paths: tuple[Path, ...], output_format: str, output: Path | None, fail_on: str,
-         select: tuple[str, ...], ignore: tuple[str, ...], options: tuple[str, ...],
-         params: tuple[str, ...], rules_dirs: tuple[Path, ...], show_suppressed: bool,
-         scenario_budget: int, max_bytes: int, max_depth: int, color: bool | None,
-         verbose: bool, debug: bool) -> None:
+@_settings_options
+def scan(paths: tuple[Path, ...], output_format: str, output: Path | None,
+         write_baseline: Path | None, show_suppressed: bool, color: bool | None, verbose: bool,
+         debug: bool, **values: Any) -> None:
     """Scan templates (files or folders) and report findings."""
-    from cfnaudit.api import Config, audit
-    from cfnaudit.decode import Limits
-    from cfnaudit.rule import Severity
+    from cfnaudit.api import audit
+    from cfnaudit.formatters.progress import ProgressBar
 
-    config = Config(
-        select=_split(select), ignore=_split(ignore), fail_on=Severity(fail_on),
-        options=_rule_options(options), parameters=dict(_pairs(params, "--param")),
-        rules_dirs=rules_dirs, limits=Limits(max_bytes, max_depth),
-        scenario_budget=scenario_budget, debug=debug)
-    report = audit(paths, config)
+    settings = _load_settings(values)
+    config = settings.to_config(debug=debug)
+    progress = ProgressBar(sys.stderr.isatty() and (output_format == "text" or output is not None))
+    try:
+        report = audit(paths, config, progress=progress)
+    finally:
+        progress.close()
+    if write_baseline is not None:
+        from cfnaudit import baseline
+
+        count = baseline.write(write_baseline, report.findings)
+        click.echo(f"cfnaudit: recorded {count} finding{'s' if count != 1 else ''} in "
+                   f"{write_baseline}", err=True)
+        sys.exit(EXIT_ERROR if any(f.is_error for f in report.findings) else EXIT_CLEAN)
     use_color = output is None and output_format == "text" and _use_color(color)
-    text = _render(report, output_format, use_color, show_suppressed)
+    text = _render(report, output_format, use_color, show_suppressed,
+                   settings["sarif_category"])
     if output is not None:
         output.write_text(text, encoding="utf-8")
     else:
@@ -108,7 +182,17 @@ def scan(paths: tuple[Path, ...], output_format: str, output: Path | None, fail_
     sys.exit(report.exit_code(config.fail_on))
 
 
-def _render(report: Any, output_format: str, color: bool, show_suppressed: bool) -> str:
+@cli.command("config")
+@click.option("--format", "-f", "output_format", default="yaml", show_default=True,
+              type=click.Choice(["yaml", "json"]))
+@_settings_options
+def config_command(output_format: str, **values: Any) -> None:
+    """Print the effective configuration: the file's values with the flags applied."""
+    click.echo(_load_settings(values).render(output_format), nl=False)
+
+
+def _render(report: Any, output_format: str, color: bool, show_suppressed: bool,
+            sarif_category: str = "cfnaudit") -> str:
     if output_format == "json":
         from cfnaudit.formatters import json_format
 
@@ -116,11 +200,19 @@ def _render(report: Any, output_format: str, color: bool, show_suppressed: bool)
     if output_format == "sarif":
         from cfnaudit.formatters import sarif
 
-        return sarif.render(report)
+        return sarif.render(report, sarif_category)
     if output_format == "github":
         from cfnaudit.formatters import github
 
         return github.render(report)
+    if output_format == "gitlab":
+        from cfnaudit.formatters import gitlab
+
+        return gitlab.render(report)
+    if output_format == "junit":
+        from cfnaudit.formatters import junit
+
+        return junit.render(report)
     from cfnaudit.formatters import text
 
     return text.render(report, color=color, show_suppressed=show_suppressed)
@@ -179,6 +271,8 @@ def _fail(message: str) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one clear line per error, tracebacks only with --debug."""
+    from cfnaudit.baseline import BaselineError
+    from cfnaudit.config import ConfigError
     from cfnaudit.registry import RegistryError
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -193,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(exc.format_message())
     except click.exceptions.Abort:
         _fail("aborted")
-    except RegistryError as exc:
+    except (RegistryError, ConfigError, BaselineError) as exc:
         _fail(str(exc))
     except (BrokenPipeError, KeyboardInterrupt):
         sys.exit(EXIT_ERROR)

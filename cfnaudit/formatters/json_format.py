@@ -30,6 +30,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "suppressed": finding.suppressed is not None,
         "suppression_reason": finding.suppressed,
+        "suppressed_by": finding.suppressed_by or None,
     }
 
 
@@ -37,7 +38,7 @@ def render(report: Report) -> str:
     active = report.active
     counts = {s: sum(1 for f in active if f.severity.value == s)
               for s in ("error", "warning", "info")}
-    document = {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "cfnaudit", "version": __version__},
         "summary": {
@@ -53,4 +54,9 @@ def render(report: Report) -> str:
                   for o in report.files],
         "findings": [finding_to_dict(f) for f in report.findings],
     }
+    if report.baseline is not None:
+        outcome = report.baseline
+        document["baseline"] = {"file": outcome.file, "entries": outcome.entries,
+                                "matched": outcome.matched,
+                                "stale": [e.to_dict() for e in outcome.stale]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

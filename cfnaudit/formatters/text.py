@@ -46,6 +46,25 @@ def build(report: Report, show_suppressed: bool = False, show_source: bool = Tru
             lines.extend(_finding_lines(finding, show_source))
         lines.append([])
     lines.append(_summary(report))
+    lines.extend(_baseline_lines(report))
+    return lines
+
+
+def _baseline_lines(report: Report) -> list[Line]:
+    """What the baseline matched, and its entries that match nothing any more (remove them)."""
+    outcome = report.baseline
+    if outcome is None:
+        return []
+    lines: list[Line] = [[(f"baseline {outcome.file}: {outcome.matched} of {outcome.entries} "
+                           "entries matched", "dim")]]
+    if outcome.stale:
+        count = len(outcome.stale)
+        lines.append([(f"{count} baseline entr{'ies' if count != 1 else 'y'} no longer match "
+                       "(fixed, or moved to another resource); rewrite the baseline with "
+                       "--write-baseline to drop:", "yellow")])
+        for entry in outcome.stale:
+            where = f" `{entry.resource}`" if entry.resource else ""
+            lines.append([(f"  {entry.file}  {entry.code}{where}  {entry.message}", "")])
     return lines
 
 
