@@ -98,12 +98,15 @@ def _transitions(ctx: Context, bucket: Resource, variant: Variant,
 
 def _whole_bucket_expires_within(ctx: Context, variant: Variant, lifecycle: Lifecycle,
                                  days: int) -> bool:
-    """True when an enabled rule without a scope expires current objects within `days`."""
+    """True when an enabled rule without a scope expires current objects within `days`.
+    An expiry that cannot be resolved goes to `lifecycle.unknown`."""
     for _, item in lifecycle.rules:
-        if any(item.get(key) for key in SCOPE_KEYS):
+        if any(item.get(key) for key in SCOPE_KEYS) or "ExpirationInDays" not in item:
             continue
-        expires = _as_int(ctx.resolve(item.get("ExpirationInDays", ""), variant.scenario))
-        if isinstance(expires, int) and expires <= days:
+        expires = _as_int(ctx.resolve(item["ExpirationInDays"], variant.scenario))
+        if isinstance(expires, Unresolved):
+            lifecycle.unknown.append(f"its expiry is unknown ({expires.reason})")
+        elif expires <= days:
             return True
     return False
 
@@ -141,7 +144,8 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
     objects to `GLACIER`, `GLACIER_IR` or `DEEP_ARCHIVE` at or before `archive_after_days`
     days (the days may come from a parameter default). A date-based transition counts. A
     transition on another bucket does not. Buckets whose objects expire (whole-bucket rule)
-    within the same number of days are exempt: there is nothing left to archive.
+    within the same number of days are exempt: there is nothing left to archive. So are
+    website buckets (`WebsiteConfiguration`): archived objects cannot be served.
 
     ## Why is this bad?
     Data lakes keep raw and processed data for years. Left in `STANDARD`, every terabyte costs
@@ -193,7 +197,7 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
 def _check_archive(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     limit = int(ctx.option("archive_after_days"))
     lifecycle = _lifecycle(ctx, variant)
-    if _short_lived(ctx, variant, lifecycle):
+    if _short_lived(ctx, variant, lifecycle) or "WebsiteConfiguration" in variant.properties:
         return
     unknown = list(lifecycle.unknown)
     too_late: list[Transition] = []
@@ -311,7 +315,7 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     Checks that every `AWS::S3::Bucket` has an enabled lifecycle transition to
     `DEEP_ARCHIVE` (any age), or an enabled Intelligent-Tiering configuration with the
     `DEEP_ARCHIVE_ACCESS` tier. Buckets whose objects expire (whole-bucket rule) within
-    `archive_after_days` are exempt.
+    `archive_after_days` are exempt, and so are website buckets (`WebsiteConfiguration`).
 
     ## Why is this bad?
     Financial records are kept for five to ten years for compliance. After the first months
@@ -370,7 +374,8 @@ def _has_deep_archive_tier(ctx: Context, variant: Variant) -> bool:
 
 def _check_deep(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     lifecycle = _lifecycle(ctx, variant)
-    if _short_lived(ctx, variant, lifecycle) or _has_deep_archive_tier(ctx, variant):
+    if (_short_lived(ctx, variant, lifecycle) or _has_deep_archive_tier(ctx, variant)
+            or "WebsiteConfiguration" in variant.properties):
         return
     unknown = list(lifecycle.unknown)
     for transition in _transitions(ctx, bucket, variant, lifecycle):
