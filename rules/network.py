@@ -18,15 +18,21 @@ from typing import Any
 from cfnaudit.rule import (
     NO_VALUE,
     Context,
+    PolicySource,
     Resource,
     Scenario,
     Severity,
     Unresolved,
     Variant,
     Violation,
+    action_matches,
+    actions_of,
     describe,
+    effect_of,
     is_no_value,
+    role_policy_documents,
     rule,
+    statements,
     sub_variables,
 )
 
@@ -632,6 +638,249 @@ def _endpoint_zones(ctx: Context, noun: str, endpoint: Resource, props: Mapping[
 def _zone_text(zones: Mapping[str, list[str]]) -> str:
     return "; ".join(f"{', '.join(f'`{s}`' for s in subnets)} in {zone}"
                      for zone, subnets in zones.items())
+
+
+# IAM service prefix -> the endpoint service names that serve it (any one is enough).
+SERVICE_ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "s3": ("s3",),
+    "dynamodb": ("dynamodb",),
+    "kinesis": ("kinesis-streams",),
+    "firehose": ("kinesis-firehose",),
+    "logs": ("logs",),
+    "cloudwatch": ("monitoring",),
+    "kms": ("kms",),
+    "sqs": ("sqs",),
+    "sns": ("sns",),
+    "glue": ("glue",),
+    "sts": ("sts",),
+    "secretsmanager": ("secretsmanager",),
+    "ssm": ("ssm",),
+    "states": ("states",),
+    "events": ("events",),
+    "lambda": ("lambda",),
+    "athena": ("athena",),
+}
+# The Lambda service, not the function's network path, uses these for the function.
+_SERVICE_SIDE_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+
+
+@rule(code="NET004", name="lambda-service-endpoints", severity=Severity.ERROR,
+      category="vpc-endpoints", resource_types=("AWS::Lambda::Function",),
+      options={"ignore_actions": _SERVICE_SIDE_ACTIONS}, security=True)
+def lambda_service_endpoints(ctx: Context) -> Iterator[Violation]:
+    """VPC function calls an AWS service that has no VPC endpoint in the stack.
+
+    ## What it does
+    For every `AWS::Lambda::Function` whose `VpcConfig.SubnetIds` are subnets of the stack,
+    reads the policies of its execution role (inline, `AWS::IAM::Policy`, `RolePolicy` and
+    in-stack managed policies, through the graph) and, for each service an `Allow`
+    statement grants actions on (S3, DynamoDB, Kinesis, Firehose, CloudWatch Logs and
+    metrics, KMS, SQS, SNS, Glue, STS, Secrets Manager, SSM, Step Functions, EventBridge,
+    Lambda, Athena), checks that the function's VPC has an `AWS::EC2::VPCEndpoint` for it
+    (`kinesis` needs `kinesis-streams`, `cloudwatch:PutMetricData` needs `monitoring`; S3 and
+    DynamoDB may be gateway endpoints). `ServiceName` is read in its usual forms: a literal,
+    `!Sub com.amazonaws.${AWS::Region}.sqs`, or a `Fn::Join`. The finding is an error when
+    the function's subnets have no route out (the calls time out), a warning when a NAT,
+    internet or transit gateway route carries them over the internet path instead.
+
+    ## Why is this bad?
+    A function in a private subnet reaches AWS APIs only through a VPC endpoint or a NAT
+    gateway. Without either, every SDK call hangs until the function times out; with NAT,
+    the traffic leaves the VPC, costs NAT processing per gigabyte, and cannot be restricted
+    with endpoint policies. Missing endpoints are the most common reason a pipeline that
+    worked outside a VPC breaks inside one.
+
+    ## Example
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      Subnet:
+        Type: AWS::EC2::Subnet
+        Properties: {VpcId: !Ref Vpc, CidrBlock: 10.0.0.0/24}
+      Role:
+        Type: AWS::IAM::Role
+        Properties:
+          AssumeRolePolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Principal: {Service: lambda.amazonaws.com}
+                Action: sts:AssumeRole
+          Policies:
+            - PolicyName: send
+              PolicyDocument:
+                Version: "2012-10-17"
+                Statement:
+                  - Effect: Allow
+                    Action: sqs:SendMessage
+                    Resource: !Sub arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:out
+      Sender:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.12
+          Handler: index.handler
+          Role: !GetAtt Role.Arn
+          Code: {ZipFile: "def handler(e, c): pass"}
+          VpcConfig:
+            SubnetIds: [!Ref Subnet]
+            SecurityGroupIds: [sg-0123456789abcdef0]
+    ```
+
+    ## Use instead
+    ```yaml
+    Resources:
+      Vpc:
+        Type: AWS::EC2::VPC
+        Properties: {CidrBlock: 10.0.0.0/16}
+      Subnet:
+        Type: AWS::EC2::Subnet
+        Properties: {VpcId: !Ref Vpc, CidrBlock: 10.0.0.0/24}
+      SqsEndpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcEndpointType: Interface
+          VpcId: !Ref Vpc
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.sqs
+          PrivateDnsEnabled: true
+          SubnetIds: [!Ref Subnet]
+          SecurityGroupIds: [sg-0123456789abcdef0]
+      Role:
+        Type: AWS::IAM::Role
+        Properties:
+          AssumeRolePolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Principal: {Service: lambda.amazonaws.com}
+                Action: sts:AssumeRole
+          Policies:
+            - PolicyName: send
+              PolicyDocument:
+                Version: "2012-10-17"
+                Statement:
+                  - Effect: Allow
+                    Action: sqs:SendMessage
+                    Resource: !Sub arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:out
+      Sender:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.12
+          Handler: index.handler
+          Role: !GetAtt Role.Arn
+          Code: {ZipFile: "def handler(e, c): pass"}
+          VpcConfig:
+            SubnetIds: [!Ref Subnet]
+            SecurityGroupIds: [sg-0123456789abcdef0]
+    ```
+
+    ## Options
+    - `ignore_actions` (default `logs:CreateLogGroup`, `logs:CreateLogStream`,
+      `logs:PutLogEvents`): actions that do not imply a call from the function's network.
+      The Lambda service writes the function's own logs outside the VPC.
+
+    ## Known problems
+    The role says what the function may call, not what it calls: a permission used only by
+    an event source mapping (Kinesis or SQS polling is done by the Lambda service) or for
+    server-side KMS encryption asks for an endpoint the code may never use; add such actions
+    to `ignore_actions`. AWS managed policies (`arn:aws:iam::aws:policy/...`) and roles
+    outside the stack cannot be read. Functions in subnets from outside the stack are left
+    to NET001.
+
+    ## References
+    - [Connecting outbound networking to resources in a VPC (Lambda)](https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html)
+    - [AWS services that integrate with AWS PrivateLink](https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html)
+    """
+    for function in ctx.resources():
+        subnets = ctx.targets_at(function, "Properties", "VpcConfig", "SubnetIds",
+                                 types=(SUBNET,))
+        vpcs = {v.logical_id: v for v in (_target(ctx, s.properties.get("VpcId"), VPC)
+                                          for s in subnets) if v is not None}
+        if not subnets or len(vpcs) != 1:
+            continue
+        vpc = next(iter(vpcs.values()))
+        role = _target(ctx, function.properties.get("Role"), "AWS::IAM::Role")
+        sources = role_policy_documents(ctx, role) if role is not None else []
+        endpoints = ctx.referring_resources(vpc, types=(ENDPOINT,), under=("Properties",
+                                                                           "VpcId"))
+        related = [vpc, *subnets, *endpoints, *([role] if role else []),
+                   *(s.resource for s in sources)]
+        yield from _check_jointly(ctx, function, related, lambda sc, f=function, v=vpc, r=role,
+                                  p=sources, e=endpoints, n=subnets:
+                                  _function_endpoints(ctx, f, v, r, p, e, n, sc))
+
+
+def _called_services(ctx: Context, sources: list[PolicySource], scenario: Scenario
+                     ) -> dict[str, str]:
+    """IAM service prefix -> one action the role allows on it."""
+    ignored = tuple(ctx.option("ignore_actions"))
+    found: dict[str, str] = {}
+    for source in sources:
+        if not _exists(source.resource, scenario):
+            continue
+        for statement in statements(_pick(source.document, scenario)):
+            if effect_of(statement) != "Allow":
+                continue
+            for action in actions_of(statement):
+                prefix = action.split(":", 1)[0].lower() if ":" in action else ""
+                # `logs:*` is not ignored: it grants more than the ignored actions.
+                if prefix in SERVICE_ENDPOINTS and prefix not in found and not any(
+                        action_matches(i, action) for i in ignored):
+                    found[prefix] = action
+    return found
+
+
+def _function_endpoints(ctx: Context, function: Resource, vpc: Resource,
+                        role: Resource | None, sources: list[PolicySource],
+                        endpoints: list[Resource], subnets: list[Resource],
+                        scenario: Scenario) -> Iterator[Violation]:
+    path = function.at("Properties", "VpcConfig")
+    noun = f"Function `{function.logical_id}`"
+    if role is None:
+        yield Violation(f"{noun}'s service calls cannot be checked because its role is not "
+                        "defined in this stack", function.at("Properties", "Role"),
+                        severity=Severity.WARNING)
+        return
+    available: set[str] = set()
+    unreadable = []
+    for endpoint in endpoints:
+        if not _exists(endpoint, scenario):
+            continue
+        service = endpoint_service(ctx, _pick(dict(endpoint.properties), scenario), scenario)
+        if service is None:
+            unreadable.append(endpoint.logical_id)
+        else:
+            available.add(service)
+    called = _called_services(ctx, sources, scenario)
+    severity = Severity.WARNING if any(_has_route_out(ctx, s, scenario) for s in subnets) \
+        else None
+    for prefix, action in sorted(called.items()):
+        if any(name in available for name in SERVICE_ENDPOINTS[prefix]):
+            continue
+        wanted = SERVICE_ENDPOINTS[prefix][0]
+        if unreadable:
+            yield Violation(f"{noun}'s `{wanted}` endpoint cannot be checked because the service "
+                            f"name of endpoint `{unreadable[0]}` cannot be read", path,
+                            severity=Severity.WARNING, key=prefix)
+            continue
+        yield Violation(f"{noun} runs in VPC `{vpc.logical_id}` and its role allows `{action}`, "
+                        f"but the VPC has no `{wanted}` endpoint", path, severity=severity,
+                        key=prefix)
+
+
+def _has_route_out(ctx: Context, subnet: Resource, scenario: Scenario) -> bool:
+    """A route table of the subnet sends some traffic to a NAT, internet or transit gateway,
+    an instance or a network interface."""
+    for table in _route_tables(ctx, subnet, scenario):
+        for route in ctx.referring_resources(table, types=(ROUTE,),
+                                             under=("Properties", "RouteTableId")):
+            props = _pick(dict(route.properties), scenario) if _exists(route, scenario) else {}
+            if any(key in props for key in ("NatGatewayId", "GatewayId", "TransitGatewayId",
+                                            "InstanceId", "NetworkInterfaceId",
+                                            "VpcPeeringConnectionId")):
+                return True
+    return False
 
 
 # -------------------------------------------------------------------- network-routing
