@@ -29,7 +29,7 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token",
                            "apikey", "credential", "credentials"})
 _SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key"),
-                           ("auth", "key"), ("signing", "key"), ("encryption", "key")})
+                           ("auth", "key"), ("signing", "key")})
 _SECRET_SUBSTRINGS = ("password", "passwd", "secret", "apikey", "privatekey", "authtoken",
                       "accesstoken")
 # Last words that make the name about the secret, not the secret itself.
@@ -47,6 +47,7 @@ _DESCRIBING = frozenset({
 _DYNAMIC_SECRET = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
 _DYNAMIC_SPAN = re.compile(r"\{\{resolve:[^}]*(\}(?!\})[^}]*)*\}\}")
 _SERVICE_TOKEN = "ServiceToken"
+_TIME_UNITS = frozenset({"seconds", "minutes", "hours", "days"})
 
 
 def words(name: str) -> list[str]:
@@ -57,6 +58,8 @@ def looks_like_secret(name: str) -> bool:
     parts = words(name)
     if not parts or parts[-1] in _DESCRIBING:
         return False
+    if parts[-1] == "key" and "kms" in parts:
+        return False  # `SecretsKMSKey`: the key that encrypts a secret
     if any(p in _SECRET_WORDS for p in parts):
         return True
     if any(pair in _SECRET_PAIRS for pair in itertools.pairwise(parts)):
@@ -150,7 +153,7 @@ def _is_literal(value: Any) -> bool:
     if isinstance(value, str):
         text = value.strip()
         return bool(text) and not _DYNAMIC_SECRET.search(text) and not text.startswith(
-            ("arn:", "{{resolve:")) and text.lower() not in ("true", "false")
+            ("arn:", "{{resolve:", "$")) and text.lower() not in ("true", "false", *_TIME_UNITS)
     if isinstance(value, dict) and len(value) == 1:
         (name, arg), = value.items()
         if name == "Fn::Sub":
@@ -183,8 +186,10 @@ def _literal_secrets(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
                 yield name, (*where, "Value")
             continue
         for key, item in node.items():
-            if key != _SERVICE_TOKEN and looks_like_secret(key.lstrip("-")) \
-                    and _is_literal(item):
+            # IAM condition keys (`secretsmanager:ResourceTag/App`) and Step Functions paths
+            # (`token.$`) are not property names.
+            if key != _SERVICE_TOKEN and not any(c in key for c in ":/$") \
+                    and looks_like_secret(key.lstrip("-")) and _is_literal(item):
                 yield key, (*where, key)
             elif isinstance(item, (dict, list)):
                 stack.append((item, (*where, key)))
@@ -403,7 +408,45 @@ def _db_password(ctx: Context, database: Resource, v: Variant) -> Iterator[Viola
                         "a managed or generated secret", path, key=name)
     for secret in _secrets_read(ctx, value):
         ctx.examine(secret)
-        for name in _parameters_in(ctx, secret.properties.get("SecretString")):
+        for name in _secret_string_parameters(ctx, secret.properties.get("SecretString")):
             yield Violation(f"{noun} reads secret `{secret.logical_id}`, whose value comes from "
                             f"parameter `{name}`; generate it with `GenerateSecretString`",
                             path, key=f"{secret.logical_id}:{name}")
+
+
+_JSON_FIELD = re.compile(r'"([^"]+)"\s*:\s*"?\$\{([^}]+)\}')
+
+
+def _secret_string_parameters(ctx: Context, value: Any) -> list[str]:
+    """Parameters in a hand-built JSON `SecretString`; when its fields can be read, only those
+    under secret-looking keys (`password`, not `username`)."""
+    names = _parameters_in(ctx, value)
+    text = _json_text(value)
+    if text is None:
+        return names
+    fields = {var: key for key, var in _JSON_FIELD.findall(text)}
+    if not fields:
+        return names
+    return [n for n in names if n not in fields or looks_like_secret(fields[n])]
+
+
+def _json_text(value: Any) -> str | None:
+    """The text of a Sub, or of a Join with `${Name}` standing for each `Ref`."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    (name, arg), = value.items()
+    if name == "Fn::Sub":
+        text = arg[0] if isinstance(arg, list) and arg else arg
+        return text if isinstance(text, str) else None
+    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
+            and isinstance(arg[1], list):
+        parts = []
+        for item in arg[1]:
+            if isinstance(item, str):
+                parts.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("Ref"), str):
+                parts.append("${" + item["Ref"] + "}")
+            else:
+                parts.append("?")
+        return str(arg[0]).join(parts)
+    return None
