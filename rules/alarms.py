@@ -141,6 +141,29 @@ class AlarmIndex:
         return list(found.values())
 
 
+# Resources through which events reach a function at run time (as opposed to deployment).
+TRIGGER_TYPES = frozenset({
+    "AWS::Lambda::EventSourceMapping", "AWS::S3::Bucket", "AWS::SNS::Subscription",
+    "AWS::SNS::Topic", "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::Pipes::Pipe",
+    "AWS::ApiGateway::Method", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Url",
+    "AWS::StepFunctions::StateMachine", "AWS::AppSync::DataSource", "AWS::Config::ConfigRule",
+    "AWS::Logs::SubscriptionFilter", "AWS::IoT::TopicRule", "AWS::Cognito::UserPool",
+    "AWS::KinesisFirehose::DeliveryStream", "AWS::ElasticLoadBalancingV2::TargetGroup",
+})
+
+
+def is_deployment_helper(ctx: Context, function: Resource) -> bool:
+    """A function that only serves CloudFormation itself: the ServiceToken of custom
+    resources or a macro's function, with nothing that triggers it at run time. Its
+    failures fail the deployment, where they are seen."""
+    edges = ctx.referrers(function, kinds=("Ref", "GetAtt", "Sub"))
+    serves = any(e.under("Properties", "ServiceToken") or (
+        ctx.template.resources[e.source_id].type == "AWS::CloudFormation::Macro")
+        for e in edges)
+    triggered = any(ctx.template.resources[e.source_id].type in TRIGGER_TYPES for e in edges)
+    return serves and not triggered
+
+
 def _uncovered_suffix(resource: Resource, alarms: Iterable[Resource]) -> str | None:
     """None when some alarm exists whenever `resource` does; otherwise the scenario wording for
     when it is unwatched (`" when IsProd is false"`), or "" when there is no alarm at all."""
@@ -205,7 +228,9 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
     `required_metrics` (namespace `AWS/Lambda`) whose dimension value refers to the function
     through `Ref`, `Fn::GetAtt` or `Fn::Sub`, or equals its literal `FunctionName`.
     Metric-math alarms count through their `MetricStat` entries. An alarm that exists only
-    under a condition covers the function only then (the finding says when).
+    under a condition covers the function only then (the finding says when). Functions that
+    only serve CloudFormation (the `ServiceToken` of custom resources, a macro's function)
+    and that nothing triggers at run time are left out: their failures fail the deployment.
 
     ## Why is this bad?
     A function that fails or is throttled without an alarm loses data silently: asynchronous
@@ -284,7 +309,8 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
     """
     index = AlarmIndex(ctx)
     for function in ctx.resources():
-        yield from coverage_violations(ctx, index, function, "Function", "AWS/Lambda")
+        if not is_deployment_helper(ctx, function):
+            yield from coverage_violations(ctx, index, function, "Function", "AWS/Lambda")
 
 
 @rule(code="MON002", name="kinesis-stream-alarms", severity=Severity.ERROR,

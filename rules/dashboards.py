@@ -47,6 +47,27 @@ def is_dead_letter_queue(ctx: Context, queue: Resource) -> bool:
     return False
 
 
+# Kept in step with rules/alarms.py: resources through which events reach a function at run
+# time; a function only CloudFormation calls (custom resource, macro) is no pipeline component.
+TRIGGER_TYPES = frozenset({
+    "AWS::Lambda::EventSourceMapping", "AWS::S3::Bucket", "AWS::SNS::Subscription",
+    "AWS::SNS::Topic", "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::Pipes::Pipe",
+    "AWS::ApiGateway::Method", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Url",
+    "AWS::StepFunctions::StateMachine", "AWS::AppSync::DataSource", "AWS::Config::ConfigRule",
+    "AWS::Logs::SubscriptionFilter", "AWS::IoT::TopicRule", "AWS::Cognito::UserPool",
+    "AWS::KinesisFirehose::DeliveryStream", "AWS::ElasticLoadBalancingV2::TargetGroup",
+})
+
+
+def is_deployment_helper(ctx: Context, function: Resource) -> bool:
+    edges = ctx.referrers(function, kinds=("Ref", "GetAtt", "Sub"))
+    serves = any(e.under("Properties", "ServiceToken") or (
+        ctx.template.resources[e.source_id].type == "AWS::CloudFormation::Macro")
+        for e in edges)
+    triggered = any(ctx.template.resources[e.source_id].type in TRIGGER_TYPES for e in edges)
+    return serves and not triggered
+
+
 # ------------------------------------------------------------------ rendering with tokens
 
 
@@ -236,8 +257,10 @@ def read_dashboards(ctx: Context) -> Charts:
 
 
 def pipeline_components(ctx: Context) -> list[tuple[Resource, str]]:
-    """(resource, kind) for the functions, streams, Glue jobs and dead-letter queues."""
-    found = [(r, "function") for r in ctx.resources(FUNCTION)]
+    """(resource, kind) for the functions (except those only CloudFormation calls: custom
+    resource handlers, macros), streams, Glue jobs and dead-letter queues."""
+    found = [(r, "function") for r in ctx.resources(FUNCTION)
+             if not is_deployment_helper(ctx, r)]
     found += [(r, "stream") for r in ctx.resources(STREAM)]
     found += [(r, "job") for r in ctx.resources(JOB)]
     found += [(r, "dlq") for r in ctx.resources(QUEUE) if is_dead_letter_queue(ctx, r)]
@@ -255,7 +278,8 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     ## What it does
     When the stack defines Lambda functions, Kinesis streams, Glue jobs or dead-letter queues
     (queues named by a redrive policy, `DeadLetterConfig` or on-failure destination), it needs
-    an `AWS::CloudWatch::Dashboard`. The finding sits on the first component.
+    an `AWS::CloudWatch::Dashboard`. The finding sits on the first component. Functions that
+    only CloudFormation calls (custom resource handlers, macros) are no pipeline components.
 
     ## Why is this bad?
     During an incident, operators need one place that shows ingestion, processing and failures

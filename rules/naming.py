@@ -109,9 +109,9 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
     if REGION not in refs:
         lacking.append("the region (`${AWS::Region}`)")
     if not any(p in refs for p in environment):
-        lacking.append("the environment parameter (" + " or ".join(
-            f"`{p}`" for p in environment if p in ctx.template.parameters or
-            p == environment[0]) + ")")
+        declared = [f"`{p}`" for p in environment if p in ctx.template.parameters]
+        lacking.append("the environment parameter (" + " or ".join(declared) + ")" if declared
+                       else f"an environment (the template has no `{environment[0]}` parameter)")
     if lacking:
         yield Violation(f"{name_property} of `{resource.logical_id}` does not include "
                         + " and ".join(lacking), path, key="|".join(lacking))

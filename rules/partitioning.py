@@ -151,11 +151,11 @@ def _check_stream(ctx: Context, stream: Resource, variant: Variant) -> Iterator[
         if not isinstance(config, dict):
             continue
         prefix = config.get("Prefix")
-        if prefix is None:
+        if prefix is None or prefix == "":
             yield Violation(f"Delivery stream `{stream.logical_id}` has no S3 Prefix: objects "
                             "land under Firehose's default yyyy/MM/dd/HH layout, which query "
                             "engines do not read as partitions",
-                            stream.at("Properties", destination))
+                            stream.at("Properties", destination, "Prefix"))
             continue
         text = _text(ctx, prefix, variant)
         path = stream.at("Properties", destination, "Prefix")
