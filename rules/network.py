@@ -172,7 +172,9 @@ def az_key(ctx: Context, subnet: Resource, properties: Mapping[str, Any],
     """A name for the subnet's availability zone that is equal for equal zones.
 
     `!Select [i, !GetAZs ""]` (or `!GetAZs !Ref AWS::Region`) becomes "zone #i of the stack's
-    region": two different indexes are two zones, the same index twice is one zone.
+    region": two different indexes are two zones, the same index twice is one zone. Other
+    expressions that depend only on the region (`!Sub "${AWS::Region}a"`, a `FindInMap` keyed
+    by region) are compared as written.
     """
     if "AvailabilityZone" in properties:
         value = properties["AvailabilityZone"]
@@ -187,12 +189,49 @@ def az_key(ctx: Context, subnet: Resource, properties: Mapping[str, Any],
             where = region if isinstance(region, str) and region else "the stack's region"
             return f"zone #{index} of {where}"
         resolved = ctx.resolve(value, scenario)
-        return resolved if isinstance(resolved, Unresolved) else str(resolved)
+        if not isinstance(resolved, Unresolved):
+            return str(resolved)
+        return _symbolic(ctx, value, scenario)
     if "AvailabilityZoneId" in properties:
         resolved = ctx.resolve(properties["AvailabilityZoneId"], scenario)
         return resolved if isinstance(resolved, Unresolved) else str(resolved)
     return Unresolved(f"subnet `{subnet.logical_id}` has no `AvailabilityZone`, so AWS picks "
                       "one at deployment")
+
+
+_REGION_PSEUDO = frozenset({"AWS::Region", "AWS::Partition", "AWS::URLSuffix"})
+
+
+def _symbolic(ctx: Context, value: Any, scenario: Scenario) -> str | Unresolved:
+    """`value` as text with the region left as `${AWS::Region}`; Unresolved when it depends on
+    anything else unknown (a parameter without a value, a resource attribute, an import)."""
+    if isinstance(value, list):
+        parts = [_symbolic(ctx, item, scenario) for item in value]
+        bad = next((p for p in parts if isinstance(p, Unresolved)), None)
+        return bad if bad is not None else "[" + ", ".join(str(p) for p in parts) + "]"
+    if not isinstance(value, dict) or len(value) != 1:
+        return str(value)
+    (name, arg), = value.items()
+    if name == "Ref" and arg in _REGION_PSEUDO:
+        return "${" + str(arg) + "}"
+    if name == "Fn::GetAZs" and (arg in ("", None) or arg == {"Ref": "AWS::Region"}):
+        return "!GetAZs ${AWS::Region}"
+    if name == "Fn::Sub" and isinstance(arg, str):
+        text = arg
+        for variable in set(sub_variables(arg)):
+            if variable in _REGION_PSEUDO:
+                continue
+            known = ctx.resolve({"Ref": variable}, scenario)
+            if isinstance(known, Unresolved) or "." in variable:
+                return known if isinstance(known, Unresolved) else Unresolved(
+                    f"`{variable}` is known only at deployment")
+            text = text.replace("${" + variable + "}", str(known))
+        return text
+    if name in ("Fn::Select", "Fn::FindInMap", "Fn::Join", "Fn::GetAZs"):
+        inner = _symbolic(ctx, arg, scenario)
+        return inner if isinstance(inner, Unresolved) else f"!{name[4:]} {inner}"
+    resolved = ctx.resolve(value, scenario)
+    return resolved if isinstance(resolved, Unresolved) else str(resolved)
 
 
 def _zones(ctx: Context, subnets: list[Resource], scenario: Scenario
