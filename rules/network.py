@@ -291,8 +291,11 @@ def _outside_sources(ctx: Context, value: Any) -> list[str]:
                 found.append("an imported value")
             elif name == "Fn::FindInMap":
                 found.append("a mapping")
-            elif name in ("Fn::Select", "Fn::Split", "Fn::Join", "Fn::If"):
-                stack.append(arg)
+            elif name in ("Fn::Select", "Fn::Split", "Fn::Join") and isinstance(arg, list) \
+                    and len(arg) == 2:
+                stack.append(arg[1])  # the index or delimiter is not a placement
+            elif name == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+                stack.extend(arg[1:])
             elif name == "Fn::Sub":
                 text = arg[0] if isinstance(arg, list) and arg else arg
                 names = list(sub_variables(text)) if isinstance(text, str) else []
