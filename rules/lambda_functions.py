@@ -511,9 +511,9 @@ def _demand(ctx: Context, scenario: Scenario, mapping: Resource, props: Mapping[
                         (factor, f"the parallelization factor of `{mapping.logical_id}`")):
         if isinstance(value, Unresolved):
             return StreamDemand(*ids, None, f"{what} is unknown ({value.reason})")
-    if shards is None:
+    if not isinstance(shards, int):
         return StreamDemand(*ids, None, f"stream `{stream.logical_id}` declares no ShardCount")
-    return StreamDemand(*ids, shards * (factor or 1))
+    return StreamDemand(*ids, shards * (factor if isinstance(factor, int) else 1))
 
 
 @rule(code="LMB004", name="lambda-stream-consumer-concurrency", severity=Severity.WARNING,
@@ -632,7 +632,7 @@ def _compare(ctx: Context, function: Resource, scenario: Scenario, props: Mappin
                         f"{unknown[0]}", path)
         return
     need = sum(d.need or 0 for d in demands)
-    if reserved is not None and reserved < need:
+    if isinstance(reserved, int) and reserved < need:
         streams = ", ".join(dict.fromkeys(f"`{d.stream}`" for d in demands))
         yield Violation(f"Function `{name}` reserves {reserved} concurrent executions but its "
                         f"mappings on {streams} need {need} (shards x parallelization factor)",
