@@ -34,7 +34,7 @@ def files(tmp_path: Path) -> Path:
 
 
 def test_clean_template_exits_zero(capsys: pytest.CaptureFixture[str], files: Path) -> None:
-    code, out, _ = run(capsys, "scan", str(files / "clean.yaml"))
+    code, out, _ = run(capsys, "scan", "--select", "KMS001", str(files / "clean.yaml"))
     assert code == 0
     assert "1 file scanned; 0 findings" in out
 
@@ -50,8 +50,9 @@ def test_fail_on_error_ignores_warnings_and_info(capsys: pytest.CaptureFixture[s
                                                  tmp_path: Path) -> None:
     (tmp_path / "t.yaml").write_text(
         "Metadata:\n  cfnaudit:\n    ignore: [{code: KMS001}]\n" + CLEAN)
-    assert run(capsys, "scan", str(tmp_path / "t.yaml"))[0] == 1  # CFA004 is a warning
-    assert run(capsys, "scan", "--fail-on", "error", str(tmp_path / "t.yaml"))[0] == 0
+    only = ("--select", "KMS001")
+    assert run(capsys, "scan", *only, str(tmp_path / "t.yaml"))[0] == 1  # CFA004: a warning
+    assert run(capsys, "scan", *only, "--fail-on", "error", str(tmp_path / "t.yaml"))[0] == 0
 
 
 def test_broken_file_exits_two_and_others_are_still_reported(
