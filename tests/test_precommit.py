@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 
-GOOD = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: true\n"
+GOOD = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties: {EnableKeyRotation: true}\n"
 BAD = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n"
 CONFIG = "select: [KMS001]\n"  # the project's configuration file applies to the hook
 
