@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from cfnaudit.intrinsics import PSEUDO_PARAMETERS, Malformed, find_references
@@ -163,7 +164,11 @@ class ResourceGraph:
         """Distinct resources that refer to `logical_id`, in template order."""
         ids = {e.source[1] for e in self.referrers(logical_id, types=types, kinds=kinds,
                                                    under=under)}
-        return [r for lid, r in self.template.resources.items() if lid in ids]
+        resources = self.template.resources
+        if len(ids) > 1:
+            order = self._order
+            return [resources[lid] for lid in sorted(ids, key=order.__getitem__)]
+        return [resources[lid] for lid in ids]
 
     def targets(self, logical_id: str, *, kinds: Iterable[str] | None = None,
                 under: tuple[str | int, ...] = (), section: str = "Resources") -> list[Edge]:
@@ -235,6 +240,11 @@ class ResourceGraph:
                 if indegree[target] == 0:
                     ready.append(target)
         return seen == len(indegree)
+
+    @cached_property
+    def _order(self) -> dict[str, int]:
+        """Template position of each resource, to order results without scanning them all."""
+        return {lid: i for i, lid in enumerate(self.template.resources)}
 
     @property
     def nx(self) -> networkx.MultiDiGraph[Node]:

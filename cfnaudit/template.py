@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -126,8 +127,14 @@ class Template:
             probe = probe[:-1]
 
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
+        lines = self._lines
         return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        # Split once: every finding asks for its line, and splitting per finding made a scan
+        # quadratic in the size of the template.
+        return self.text.splitlines()
 
 
 FOR_EACH_TRANSFORM = "AWS::LanguageExtensions"
