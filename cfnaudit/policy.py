@@ -107,7 +107,8 @@ _PSEUDO_TEXT = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 def render(value: Any, template: Template | None = None,
            scenario: Scenario = NO_CONDITIONS) -> str:
     """Symbolic text for a policy value (see the module docs). Never fails: what cannot be
-    known becomes a `${...}` token, `${?}` when not even a name is known."""
+    known becomes a `${...}` token naming a parameter or the function, `${?}` for malformed
+    values and `Fn::If` outside its scenario."""
     text = _render(value, template, scenario)
     return text.replace("arn:${AWS::Partition}:", "arn:aws:")
 
@@ -142,7 +143,20 @@ def _render(value: Any, template: Template | None, scenario: Scenario) -> str:
             return _render(literal, None, scenario)
     if key == "Fn::ImportValue":
         return "${Import:" + _render(arg, template, scenario) + "}"
-    return "${?}"
+    return _opaque(value, template)
+
+
+def _opaque(value: Any, template: Template | None) -> str:
+    """A token naming what an unresolvable intrinsic depends on: its first parameter
+    (`${ConsumerAccounts}`), else the function (`${Fn::FindInMap}`)."""
+    from cfnaudit.intrinsics import Reference, find_references
+
+    for ref in find_references(value, ()):
+        if isinstance(ref, Reference) and ref.kind == "Ref" and (
+                template is None or ref.target in template.parameters
+        ) and not ref.target.startswith("AWS::"):
+            return "${" + ref.target + "}"
+    return "${" + str(next(iter(value))) + "}"
 
 
 def _render_name(name: str, template: Template | None) -> str:
@@ -334,6 +348,9 @@ def principals_of(statement: Mapping[str, Any], template: Template | None = None
         return (Principal("*", render(raw, template, scenario), raw),)
     found = []
     for kind, value in raw.items():
+        if isinstance(value, dict) and _is_intrinsic(value) and template is not None:
+            literal = resolve(value, template, scenario)
+            value = literal if isinstance(literal, list) else value
         for item in _items(value):
             text = item if isinstance(item, str) else render(item, template, scenario)
             found.append(Principal(kind, text.strip(), item))

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cfnaudit.rule import (
+    SAME_ACCOUNT,
     Context,
     Principal,
     Resource,
@@ -28,24 +29,40 @@ from cfnaudit.rule import (
     in_scenario,
     located_statements,
     principals_of,
+    resources_of,
     rule,
     write_actions_allowed,
 )
 
 Path = tuple[str | int, ...]
+# Condition keys that pin the calling account; `*` limited by them to the stack's own account
+# is not a cross-account grant (the delegate-to-access-points pattern, for example).
+ACCOUNT_KEYS = ("aws:PrincipalAccount", "aws:SourceAccount", "s3:DataAccessPointAccount",
+                "kms:CallerAccount")
+
+
+def outside_principals(ctx: Context, statement: Mapping[str, Any], scenario: Scenario
+                       ) -> list[Principal]:
+    """The statement's principals that may be in another account."""
+    stack_account = str(ctx.option("stack_account_id"))
+    own = {SAME_ACCOUNT, stack_account} - {""}
+    pinned = [c for c in conditions_of(statement, ctx.template, scenario)
+              if c.base in ("StringEquals", "StringLike") and not c.if_exists
+              and any(c.key_is(k) for k in ACCOUNT_KEYS)]
+    own_only = bool(pinned) and all(set(c.values) <= own for c in pinned)
+    return [p for p in principals_of(statement, ctx.template, scenario)
+            if p.is_other_account(stack_account) and not (p.is_everyone and own_only)]
 
 # ---------------------------------------------------------------------- XAC001 external id
 
 
 def _trust_violations(ctx: Context, role: Resource, v: Variant) -> Iterator[Violation]:
-    stack_account = str(ctx.option("stack_account_id"))
     base = role.at("Properties", "AssumeRolePolicyDocument")
     document = v.properties.get("AssumeRolePolicyDocument")
     for path, statement in located_statements(document, base):
         if effect_of(statement) != "Allow" or not allows_action(statement, "sts:AssumeRole"):
             continue
-        outsiders = [p for p in principals_of(statement, ctx.template, v.scenario)
-                     if p.is_other_account(stack_account)]
+        outsiders = outside_principals(ctx, statement, v.scenario)
         if not outsiders:
             continue
         who = ", ".join(f"`{p.text}`" for p in outsiders)
@@ -129,12 +146,10 @@ def trust_external_id(ctx: Context) -> Iterator[Violation]:
 
 def _cross_account_grants(ctx: Context, document: Any, base: Path, scenario: Scenario
                           ) -> Iterator[tuple[Path, Mapping[str, Any], list[Principal]]]:
-    stack_account = str(ctx.option("stack_account_id"))
     for path, statement in located_statements(document, base):
         if effect_of(statement) != "Allow":
             continue
-        outsiders = [p for p in principals_of(statement, ctx.template, scenario)
-                     if p.is_other_account(stack_account)]
+        outsiders = outside_principals(ctx, statement, scenario)
         if outsiders:
             yield path, statement, outsiders
 
@@ -323,13 +338,16 @@ def bucket_key_grant(ctx: Context) -> Iterator[Violation]:
 
 # --------------------------------------------------------------------- XAC003 write grants
 
+_LOG_DELIVERY = "/AWSLogs/"  # the prefix AWS log delivery (ELB, CloudTrail, ...) writes to
+
 
 def _write_grants(ctx: Context, policy: Resource, v: Variant) -> Iterator[Violation]:
     document = v.properties.get("PolicyDocument")
     base = policy.at("Properties", "PolicyDocument")
     for path, statement, outsiders in _cross_account_grants(ctx, document, base, v.scenario):
         writes = write_actions_allowed(statement, "s3")
-        if not writes:
+        resources = resources_of(statement, ctx.template, v.scenario)
+        if not writes or (resources and all(_LOG_DELIVERY in r for r in resources)):
             continue
         who = ", ".join(f"`{p.text}`" for p in outsiders)
         shown = ", ".join(f"`{a}`" for a in writes[:3]) + (
@@ -396,8 +414,10 @@ def bucket_write_grant(ctx: Context) -> Iterator[Violation]:
     - `stack_account_id` (default empty): the deployment account.
 
     ## Known problems
-    Log delivery by a regional Elastic Load Balancing account is a legitimate cross-account
-    write; suppress the finding on that policy with a reason.
+    Statements whose resources all lie below an `/AWSLogs/` prefix are AWS log delivery
+    (for example the regional Elastic Load Balancing account writing access logs) and are
+    not reported. `*` limited by `aws:PrincipalAccount`, `aws:SourceAccount` or
+    `s3:DataAccessPointAccount` to the stack's own account is not cross-account.
 
     ## References
     - [Bucket owner granting cross-account bucket permissions](https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example2.html)

@@ -49,7 +49,7 @@ STAR_ONLY_ACTIONS = [
     "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses", "s3:ListAllMyBuckets", "sts:GetCallerIdentity",
     "ecr:GetAuthorizationToken", "secretsmanager:GetRandomPassword", "tag:GetResources",
-    "*:List*", "*:Describe*",
+    "ecs:DiscoverPollEndpoint", "ssmmessages:*", "ec2messages:*", "*:List*", "*:Describe*",
 ]
 
 
@@ -94,7 +94,9 @@ def _wildcard_actions(ctx: Context, resource: Resource, v: Variant) -> Iterator[
                             "(`Allow` with `NotAction`)", path)
             continue
         wide = [a for a in actions_of(statement) if _is_full_wildcard(a)]
-        if wide:
+        if "*" in (a.strip() for a in wide):
+            yield Violation(f"Statement in {noun} allows every action (`*`)", path)
+        elif wide:
             listed = ", ".join(f"`{a}`" for a in wide)
             yield Violation(f"Statement in {noun} allows all actions of a service ({listed})",
                             path)
@@ -193,7 +195,8 @@ def wildcard_resource(ctx: Context) -> Iterator[Violation]:
     (`ec2:CreateNetworkInterface`, `ec2:DeleteNetworkInterface`,
     `ec2:Assign/UnassignPrivateIpAddresses`), `s3:ListAllMyBuckets`,
     `sts:GetCallerIdentity`, `ecr:GetAuthorizationToken`,
-    `secretsmanager:GetRandomPassword`, `tag:GetResources`, and every `List*` and
+    `secretsmanager:GetRandomPassword`, `tag:GetResources`, `ecs:DiscoverPollEndpoint`, the
+    Session Manager channels (`ssmmessages:*`, `ec2messages:*`), and every `List*` and
     `Describe*` action. Statements using `NotAction` are left to IAM001.
 
     ## Why is this bad?

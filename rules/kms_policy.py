@@ -51,6 +51,7 @@ def _service(name: str) -> re.Pattern[str]:
 
 
 LOGS = re.compile(r"logs\.[^.]+\.amazonaws\.com\Z", re.IGNORECASE)  # regional principal only
+GLOBAL_LOGS = _service("logs.amazonaws.com")
 CLOUDWATCH = _service("cloudwatch.amazonaws.com")
 EVENTS = _service("events.amazonaws.com")
 S3 = _service("s3.amazonaws.com")
@@ -137,8 +138,11 @@ def _service_violations(ctx: Context, key: Resource, needed: dict[str, list[Need
         if _granted(statements, needs[0].pattern):
             continue
         reasons = "; ".join(n.reason for n in needs)
+        global_logs = needs[0].pattern is LOGS and _granted(statements, GLOBAL_LOGS)
+        hint = (" (it grants the global `logs.amazonaws.com`; CloudWatch Logs documents the "
+                "regional principal)" if global_logs else "")
         yield Violation(f"Key `{key.logical_id}` policy does not let `{principal}` use it "
-                        f"(`kms:Decrypt`, `kms:GenerateDataKey*`): {reasons}", path,
+                        f"(`kms:Decrypt`, `kms:GenerateDataKey*`){hint}: {reasons}", path,
                         key=principal)
 
 

@@ -67,7 +67,9 @@ TEMPLATE = template_from("""
     ({"Fn::Sub": "${!aws:username}"}, "${aws:username}"),
     ({"Ref": "Names"}, "a,b"),
     ({"Fn::ImportValue": "Shared"}, "${Import:Shared}"),
-    ({"Fn::Base64": "x"}, "${?}"),
+    ({"Fn::Base64": "x"}, "${Fn::Base64}"),
+    ({"Fn::FindInMap": ["Elb", {"Ref": "AWS::Region"}, "Account"]}, "${Fn::FindInMap}"),
+    ({"Fn::Select": [0, {"Ref": "Unknown"}]}, "${Unknown}"),
 ])
 def test_render_keeps_unknowns_as_tokens(value: object, text: str) -> None:
     assert render(value, TEMPLATE) == text
@@ -173,6 +175,22 @@ def test_principal_forms() -> None:
     assert not found[0].is_other_account(stack_account="123456789012")
     assert found[-1].kind == "Service"
     assert found[6].is_everyone
+
+
+def test_list_valued_principals_are_split() -> None:
+    template = template_from("""
+        Parameters:
+          Peers: {Type: String, Default: "111111111111,222222222222"}
+          NoDefault: {Type: String}
+        Resources:
+          Topic: {Type: AWS::SNS::Topic}
+    """)
+    statement = {"Principal": {"AWS": {"Fn::Split": [",", {"Ref": "Peers"}]}}}
+    assert [p.account for p in principals_of(statement, template)] == ["111111111111",
+                                                                       "222222222222"]
+    unknown = {"Principal": {"AWS": {"Fn::Split": [",", {"Ref": "NoDefault"}]}}}
+    (principal,) = principals_of(unknown, template)
+    assert principal.text == "${NoDefault}" and principal.is_other_account()
 
 
 def test_bare_star_principal() -> None:
