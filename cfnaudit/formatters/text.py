@@ -59,9 +59,9 @@ def _baseline_lines(report: Report) -> list[Line]:
                            "entries matched", "dim")]]
     if outcome.stale:
         count = len(outcome.stale)
-        lines.append([(f"{count} baseline entr{'ies' if count != 1 else 'y'} no longer match "
-                       "(fixed, or moved to another resource); rewrite the baseline with "
-                       "--write-baseline to drop:", "yellow")])
+        verb = "entries no longer match" if count != 1 else "entry no longer matches"
+        lines.append([(f"{count} baseline {verb} (fixed, or moved to another resource); "
+                       "rewrite the baseline with --write-baseline to drop:", "yellow")])
         for entry in outcome.stale:
             where = f" `{entry.resource}`" if entry.resource else ""
             lines.append([(f"  {entry.file}  {entry.code}{where}  {entry.message}", "")])
