@@ -9,15 +9,15 @@ Such values are *rendered* to symbolic text: parameters become their default or 
 compares and glob-matches like the literal ARNs IAM evaluates.
 
 Everything here is pure and reads raw values; rules pick the condition scenario first (the
-`joint_scenarios`/`in_scenario` helpers) so that `Fn::If` is resolved and `AWS::NoValue` gone.
+`Context.joint_scenarios`/`in_scenario` helpers) so that `Fn::If` is resolved and `AWS::NoValue` gone.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cfnaudit.intrinsics import (
@@ -26,13 +26,12 @@ from cfnaudit.intrinsics import (
     Scenario,
     Unresolved,
     branch,
-    describe,
     resolve,
 )
 
 if TYPE_CHECKING:
     from cfnaudit.decode import Path
-    from cfnaudit.rule import Context, Violation
+    from cfnaudit.rule import Context
     from cfnaudit.template import Resource, Template
 
 __all__ = [
@@ -48,14 +47,11 @@ __all__ = [
     "bucket_arns",
     "bucket_name",
     "bucket_policies",
-    "check_scenarios",
     "condition_values",
     "conditions_of",
     "effect_of",
     "exists_in",
-    "fold_scenarios",
     "in_scenario",
-    "joint_scenarios",
     "located_statements",
     "not_actions_of",
     "pattern_matches",
@@ -539,55 +535,4 @@ def in_scenario(value: Any, scenario: Scenario) -> Any:
     """`value` as deployed in `scenario` (Fn::If picked, AWS::NoValue removed)."""
     return branch(value, scenario)
 
-
-def joint_scenarios(ctx: Context, resource: Resource,
-                    related: Iterable[Resource] = ()) -> list[Scenario]:
-    """The condition scenarios that matter for `resource` together with `related` resources
-    (their Fn::If conditions and their own `Condition`s); all are marked examined."""
-    used = ctx.graph.conditions_used
-    names = set(used.get(resource.logical_id, ()))
-    ctx.examine(resource)
-    for other in related:
-        ctx.examine(other)
-        names |= used.get(other.logical_id, set())
-        if other.condition:
-            names.add(other.condition)
-    scenarios, truncated = ctx.scenarios.enumerate(names, required=resource.condition)
-    if truncated:
-        ctx.truncated.add(resource.logical_id)
-    return list(scenarios)
-
-
-def fold_scenarios(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
-    """Like `Context.each_variant`: a violation found in every scenario is reported once; one
-    found in some scenarios only gets " when ..." appended."""
-    if not found:
-        return
-    if len(found) == 1:
-        scenario, violations = found[0]
-        when = describe(scenario)
-        for v in violations:
-            yield replace(v, message=f"{v.message} {when}") if when else v
-        return
-    everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs} for _, vs in found))
-    reported: set[Any] = set()
-    for scenario, violations in found:
-        when = describe(scenario)
-        for v in violations:
-            ident = (v.message, v.path, v.key)
-            if ident in everywhere:
-                if ident not in reported:
-                    reported.add(ident)
-                    yield v
-            elif when:
-                yield replace(v, message=f"{v.message} {when}")
-            else:
-                yield v
-
-
-def check_scenarios(ctx: Context, resource: Resource, related: Iterable[Resource],
-                    check: Callable[[Scenario], Iterable[Violation]]) -> Iterator[Violation]:
-    """Run `check` in every joint scenario of `resource` and `related`, then fold."""
-    found = [(s, list(check(s))) for s in joint_scenarios(ctx, resource, related)]
-    yield from fold_scenarios(found)
 

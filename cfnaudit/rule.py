@@ -16,6 +16,7 @@ the engine turns them into locations, fingerprints and findings.
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -47,14 +48,11 @@ from cfnaudit.policy import (  # policy analysis helpers, re-exported for rule f
     bucket_arns,
     bucket_name,
     bucket_policies,
-    check_scenarios,
     condition_values,
     conditions_of,
     effect_of,
     exists_in,
-    fold_scenarios,
     in_scenario,
-    joint_scenarios,
     located_statements,
     not_actions_of,
     pattern_matches,
@@ -97,19 +95,18 @@ __all__ = [
     "action_matches",
     "actions_of",
     "allows_action",
+    "branch",
     "bucket_arns",
     "bucket_name",
     "bucket_policies",
-    "check_scenarios",
     "condition_values",
     "conditions_of",
     "describe",
     "effect_of",
     "exists_in",
-    "fold_scenarios",
+    "fold",
     "in_scenario",
     "is_no_value",
-    "joint_scenarios",
     "located_statements",
     "not_actions_of",
     "pattern_matches",
@@ -195,6 +192,48 @@ def rule(*, code: str, name: str, severity: Severity, category: str,
     return wrap
 
 
+def fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
+    """Merge per-scenario results. A violation found in every scenario is reported once,
+    plainly; one found in some gets " when ..." naming the fewest conditions that tell those
+    scenarios apart from the rest (not every condition of the scenario)."""
+    if not found:  # the resource exists in no scenario: its condition can never hold
+        return
+    occurrences: dict[tuple[str, Path, str], tuple[Violation, list[Scenario]]] = {}
+    for scenario, violations in found:
+        for v in violations:
+            ident = (v.message, v.path, v.key)
+            entry = occurrences.setdefault(ident, (v, []))
+            if scenario not in entry[1]:
+                entry[1].append(scenario)
+    every = [scenario for scenario, _ in found]
+    for violation, scenarios in occurrences.values():
+        if len(scenarios) == len(set(every)):
+            yield violation
+            continue
+        for condition in _distinguishing(scenarios, every):
+            when = describe(condition)
+            yield replace(violation, message=f"{violation.message} {when}" if when
+                          else violation.message)
+
+
+def _distinguishing(inside: list[Scenario], every: list[Scenario]) -> list[Scenario]:
+    """The shortest projections of the `inside` scenarios onto a set of conditions that no
+    scenario outside shares; the full scenarios when none is shorter or there are too many
+    conditions to search."""
+    outside = [s for s in every if s not in inside]
+    names = sorted({name for s in every for name, _ in s})
+    if len(names) <= 8:
+        for size in range(1, len(names)):
+            for subset in itertools.combinations(names, size):
+                def project(s: Scenario, keep: tuple[str, ...] = subset) -> Scenario:
+                    return tuple(pair for pair in s if pair[0] in keep)
+
+                projected = list(dict.fromkeys(project(s) for s in inside))
+                if not {project(s) for s in outside} & set(projected):
+                    return projected
+    return list(dict.fromkeys(inside))
+
+
 @dataclass(frozen=True, slots=True)
 class Variant:
     """A resource's properties as deployed in one condition scenario."""
@@ -252,28 +291,34 @@ class Context:
 
     def each_variant(self, resource: Resource,
                      check: Callable[[Variant], Iterable[Violation]]) -> Iterator[Violation]:
-        """Run `check` on every variant of `resource`. A violation found in every scenario is
-        reported once, plainly; one found in some scenarios only gets " when ..." appended.
+        """Run `check` on every variant of `resource` and fold the results (see `fold`).
         `check` writes messages without any scenario wording."""
-        variants = self.variants(resource)
-        found = [(variant, list(check(variant))) for variant in variants]
-        if len(found) == 1:
-            variant, violations = found[0]
-            for v in violations:
-                yield replace(v, message=v.message + variant.when)
-            return
-        everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs}
-                                        for _, vs in found))
-        reported: set[tuple[str, Path, str]] = set()
-        for variant, violations in found:
-            for v in violations:
-                ident = (v.message, v.path, v.key)
-                if ident in everywhere:
-                    if ident not in reported:
-                        reported.add(ident)
-                        yield v
-                else:
-                    yield replace(v, message=v.message + variant.when)
+        yield from fold([(v.scenario, list(check(v))) for v in self.variants(resource)])
+
+    def joint_scenarios(self, resource: Resource, related: Iterable[Resource] = ()
+                        ) -> list[Scenario]:
+        """The condition scenarios that matter for `resource` together with `related`
+        resources (their Fn::If conditions and their own `Condition`s), where `resource`
+        exists. All of them are marked examined."""
+        used = self.graph.conditions_used
+        names = set(used.get(resource.logical_id, ()))
+        self.examine(resource)
+        for other in related:
+            self.examine(other)
+            names |= used.get(other.logical_id, set())
+            if other.condition:
+                names.add(other.condition)
+        scenarios, truncated = self.scenarios.enumerate(names, required=resource.condition)
+        if truncated:
+            self.truncated.add(resource.logical_id)
+        return list(scenarios)
+
+    def each_scenario(self, resource: Resource, related: Iterable[Resource],
+                      check: Callable[[Scenario], Iterable[Violation]]) -> Iterator[Violation]:
+        """Run `check` in every joint scenario of `resource` and `related`, then fold. For
+        checks that read several resources at once (use `branch`/`in_scenario` on values)."""
+        scenarios = self.joint_scenarios(resource, related)
+        yield from fold([(s, list(check(s))) for s in scenarios])
 
     def variants_of(self, resource: Resource, value: Any) -> list[tuple[Scenario, Any]]:
         """Any value (a policy document, an output) in every scenario that changes it."""

@@ -21,7 +21,6 @@ from cfnaudit.rule import (
     Violation,
     allows_action,
     bucket_policies,
-    check_scenarios,
     condition_values,
     conditions_of,
     effect_of,
@@ -331,7 +330,7 @@ def bucket_key_grant(ctx: Context) -> Iterator[Violation]:
             continue
         policies = bucket_policies(ctx, bucket)
         if policies:
-            yield from check_scenarios(ctx, bucket, [key, *policies],
+            yield from ctx.each_scenario(bucket, [key, *policies],
                                        lambda s, b=bucket, k=key, p=policies:
                                        _key_consistency(ctx, b, k, p, s))
 

@@ -21,7 +21,6 @@ from cfnaudit.rule import (
     Violation,
     action_matches,
     actions_of,
-    check_scenarios,
     effect_of,
     exists_in,
     in_scenario,
@@ -378,5 +377,5 @@ def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
             continue
         sources = role_policy_documents(ctx, role)
         related = [s.resource for s in sources if s.resource is not role]
-        yield from check_scenarios(ctx, role, related, lambda s, r=role, src=sources:
+        yield from ctx.each_scenario(role, related, lambda s, r=role, src=sources:
                                    _explicit_deny(ctx, r, src, stores, s))

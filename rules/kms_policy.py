@@ -23,7 +23,7 @@ from cfnaudit.rule import (
     allows_action,
     conditions_of,
     effect_of,
-    fold_scenarios,
+    fold,
     located_statements,
     principals_of,
     rule,
@@ -384,7 +384,7 @@ def _vanishing(ctx: Context, key: Resource, raw: Mapping[str, Any], path: Path
             problems.append(Violation(f"Key `{key.logical_id}` policy statement loses its "
                                       "condition", path, key="condition"))
         found.append((scenario, problems))
-    yield from fold_scenarios(found)
+    yield from fold(found)
 
 
 def _statement_items(document: Any, base: Path) -> Iterator[tuple[Path, Mapping[str, Any]]]:

@@ -13,7 +13,7 @@ condition scenario as the function: the scenarios enumerate the conditions of al
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from cfnaudit.rule import (
@@ -23,7 +23,7 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
-    describe,
+    fold,
     is_no_value,
     rule,
 )
@@ -52,27 +52,6 @@ ASYNC_EDGES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 def _scenarios(ctx: Context, resource: Resource, value: Any) -> list[tuple[Scenario, Any]]:
     return ctx.variants_of(resource, value)
-
-
-def _fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
-    """Report a violation found in every scenario once; others with " when ..." appended."""
-    if len(found) == 1:
-        scenario, violations = found[0]
-        text = describe(scenario)
-        for v in violations:
-            yield replace(v, message=f"{v.message} {text}") if text else v
-        return
-    everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs} for _, vs in found))
-    reported: set[tuple[Any, ...]] = set()
-    for scenario, violations in found:
-        for v in violations:
-            ident = (v.message, v.path, v.key)
-            if ident in everywhere:
-                if ident not in reported:
-                    reported.add(ident)
-                    yield v
-            else:
-                yield replace(v, message=f"{v.message} {describe(scenario)}")
 
 
 def _get(ctx: Context, scenario: Scenario, value: Any, *keys: str) -> Any:
@@ -205,7 +184,7 @@ def _check_async(ctx: Context, function: Resource,
     for scenario, branched in _scenarios(ctx, function, value):
         found.append((scenario, list(check(scenario, branched["function"],
                                            branched["configs"], invokers[0]))))
-    yield from _fold(found)
+    yield from fold(found)
 
 
 # ------------------------------------------------------------------------------- lambda-dlq
@@ -614,7 +593,7 @@ def _check_consumer(ctx: Context, function: Resource,
                    for (m, s), (mp, sp) in zip(pairs, branched["pairs"], strict=True)]
         found.append((scenario, list(_compare(ctx, function, scenario, branched["function"],
                                               [d for d in demands if d is not None]))))
-    yield from _fold(found)
+    yield from fold(found)
 
 
 def _compare(ctx: Context, function: Resource, scenario: Scenario, props: Mapping[str, Any],

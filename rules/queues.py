@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 from cfnaudit.rule import (
@@ -22,7 +21,7 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
-    describe,
+    fold,
     rule,
 )
 
@@ -51,27 +50,6 @@ DEAD_LETTER_EDGES: tuple[tuple[str, tuple[Any, ...]], ...] = (
 )
 
 _SUB_VARIABLE = re.compile(r"\$\{[^}]*\}")
-
-
-def _fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
-    """Report a violation found in every scenario once; others with " when ..." appended."""
-    if len(found) == 1:
-        scenario, violations = found[0]
-        text = describe(scenario)
-        for v in violations:
-            yield replace(v, message=f"{v.message} {text}") if text else v
-        return
-    everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs} for _, vs in found))
-    reported: set[tuple[Any, ...]] = set()
-    for scenario, violations in found:
-        for v in violations:
-            ident = (v.message, v.path, v.key)
-            if ident in everywhere:
-                if ident not in reported:
-                    reported.add(ident)
-                    yield v
-            else:
-                yield replace(v, message=f"{v.message} {describe(scenario)}")
 
 
 def _is_flow_edge(source_type: str, path: tuple[Any, ...]) -> bool:
@@ -299,7 +277,7 @@ def dead_letter_retention(ctx: Context) -> Iterator[Violation]:
             value = {"source": source.properties, "dlq": dlq.properties}
             found = [(scenario, list(_compare_retention(ctx, scenario, source, dlq, branched)))
                      for scenario, branched in ctx.variants_of(source, value)]
-            yield from _fold(found)
+            yield from fold(found)
 
 
 def _compare_retention(ctx: Context, scenario: Scenario, source: Resource, dlq: Resource,

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 from cfnaudit.rule import (
@@ -19,7 +18,7 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
-    describe,
+    fold,
     rule,
 )
 
@@ -61,22 +60,7 @@ def _check_policy(ctx: Context, attribute: str) -> Iterator[Violation]:
         raw = resource.raw.get(attribute)
         found = [(scenario, list(_judge(resource, attribute, value)))
                  for scenario, value in _values(ctx, resource, raw)]
-        yield from _fold(found)
-
-
-def _fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
-    """Report a violation found in every scenario once; others with " when ..." appended."""
-    everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs} for _, vs in found))
-    reported: set[tuple[Any, ...]] = set()
-    for scenario, violations in found:
-        for v in violations:
-            ident = (v.message, v.path, v.key)
-            if ident in everywhere:
-                if ident not in reported:
-                    reported.add(ident)
-                    yield v
-            else:
-                yield replace(v, message=f"{v.message} {describe(scenario)}")
+        yield from fold(found)
 
 
 def _judge(resource: Resource, attribute: str, value: Any) -> Iterator[Violation]:

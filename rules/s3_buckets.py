@@ -29,7 +29,6 @@ from cfnaudit.rule import (
     allows_action,
     bucket_arns,
     bucket_policies,
-    check_scenarios,
     condition_values,
     conditions_of,
     effect_of,
@@ -259,7 +258,7 @@ def deny_unencrypted_uploads(ctx: Context) -> Iterator[Violation]:
         if bucket in logs:
             continue
         policies = bucket_policies(ctx, bucket)
-        yield from check_scenarios(ctx, bucket, policies,
+        yield from ctx.each_scenario(bucket, policies,
                                    lambda s, b=bucket, p=policies: _deny_unencrypted(ctx, b, p, s))
 
 
@@ -359,7 +358,7 @@ def deny_insecure_transport(ctx: Context) -> Iterator[Violation]:
     """
     for bucket in ctx.resources():
         policies = bucket_policies(ctx, bucket)
-        yield from check_scenarios(ctx, bucket, policies,
+        yield from ctx.each_scenario(bucket, policies,
                                    lambda s, b=bucket, p=policies: _secure_transport(ctx, b, p, s))
 
 

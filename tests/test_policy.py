@@ -18,7 +18,6 @@ from cfnaudit.policy import (
     condition_values,
     conditions_of,
     effect_of,
-    fold_scenarios,
     in_scenario,
     located_statements,
     pattern_matches,
@@ -224,12 +223,6 @@ def test_condition_keys_are_case_insensitive_and_operators_are_filtered() -> Non
 # ------------------------------------------------------------------------------ scenarios
 
 
-def test_fold_reports_common_findings_once_and_others_with_the_scenario() -> None:
-    everywhere = Violation("a", ("R",))
-    only_dev = Violation("b", ("R",))
-    found = [((("IsProd", True),), [everywhere]), ((("IsProd", False),), [everywhere, only_dev])]
-    assert [v.message for v in fold_scenarios(found)] == ["a", "b when IsProd is false"]
-    assert list(fold_scenarios([])) == []
 
 
 # ----------------------------------------------------------------------- graph lookups
