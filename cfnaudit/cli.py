@@ -152,11 +152,12 @@ def scan(paths: tuple[Path, ...], output_format: str, output: Path | None,
          debug: bool, **values: Any) -> None:
     """Scan templates (files or folders) and report findings."""
     from cfnaudit.api import audit
-    from cfnaudit.formatters.progress import ProgressBar
+    from cfnaudit.formatters import progress as progress_bar
 
     settings = _load_settings(values)
     config = settings.to_config(debug=debug)
-    progress = ProgressBar(sys.stderr.isatty() and (output_format == "text" or output is not None))
+    progress = progress_bar.ProgressBar(progress_bar.wanted(
+        sys.stderr.isatty(), output_format, to_file=output is not None))
     try:
         report = audit(paths, config, progress=progress)
     finally:

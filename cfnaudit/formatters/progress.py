@@ -11,6 +11,13 @@ from typing import Any
 MIN_FILES = 50  # below this a scan is over before a bar is worth drawing
 
 
+def wanted(stderr_is_terminal: bool, output_format: str, to_file: bool) -> bool:
+    """A bar only for people watching a terminal, and never next to machine-readable output
+    on the same terminal (a JSON report piped elsewhere with stderr on screen is fine only when
+    it goes to a file)."""
+    return stderr_is_terminal and (output_format == "text" or to_file)
+
+
 class ProgressBar:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
