@@ -76,20 +76,23 @@ _PLAIN_TYPES = ("String", "Number", "CommaDelimitedList", "")
 @rule(code="SEC001", name="secret-parameter-exposed", severity=Severity.ERROR,
       category="secrets", security=True)
 def secret_parameter_exposed(ctx: Context) -> Iterator[Violation]:
-    """Secret-looking parameter is echoed by CloudFormation or has a default value.
+    """Secret parameter is echoed, has a default, or is copied where NoEcho does not mask it.
 
     ## What it does
-    Finds parameters whose name looks like a secret (`DBPassword`, `ApiKey`, `GitHubToken`,
-    `ClientSecret`, ...; not `SecretArn`, `PasswordLength` or `TokenTableName`) of a plain
-    type (`String`, `Number`, `CommaDelimitedList`), and reports those without
-    `NoEcho: true` and those with a non-empty `Default`. Resources that use such a parameter
-    are what the rule examines.
+    Treats as secret every parameter of a plain type (`String`, `Number`,
+    `CommaDelimitedList`) that is `NoEcho: true` or whose name looks like a secret
+    (`DBPassword`, `ApiKey`, `GitHubToken`, `ClientSecret`, ...; not `SecretArn`,
+    `PasswordLength` or `TokenTableName`). Reports secret-looking parameters without
+    `NoEcho: true`, secret parameters with a non-empty `Default`, and secret parameters
+    referenced from `Outputs` or from a resource's `Metadata` (found through the resource
+    graph). The resources that use secret parameters are what the rule examines.
 
     ## Why is this bad?
     Without `NoEcho` the value is shown in plain text by `describe-stacks`, the console's
     Parameters tab and every change set, to anyone with read access to the stack. A `Default`
     writes the secret into the template, and so into version control, artifact buckets and
-    CI logs; `NoEcho` does not hide it there.
+    CI logs; `NoEcho` does not hide it there. CloudFormation documents that `NoEcho` does not
+    mask values copied into outputs or metadata either.
 
     ## Example
     ```yaml
@@ -113,24 +116,35 @@ def secret_parameter_exposed(ctx: Context) -> Iterator[Violation]:
     ```
 
     ## Known problems
-    Only names reveal a secret; a secret in a parameter called `Value1` is not found.
-    A `NoEcho` parameter is still a weak home for a secret: prefer storing it in Secrets
-    Manager and passing its ARN (see SEC003 for database passwords).
+    Only names and `NoEcho` reveal a secret; a secret in a parameter called `Value1` is not
+    found. References from the template-level `Metadata` section are not followed. A `NoEcho`
+    parameter is still a weak home for a secret: prefer Secrets Manager (see SEC003).
 
     ## References
     - [Parameters: NoEcho](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#parameters-section-structure-properties)
     - [Do not embed credentials in your templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/security-best-practices.html#creds)
     """
     secret = {p.name for p in ctx.template.parameters.values()
-              if p.type in _PLAIN_TYPES and looks_like_secret(p.name)}
+              if p.type in _PLAIN_TYPES and (p.no_echo or looks_like_secret(p.name))}
     if not secret:
         return
+    exposures: dict[str, list[Path]] = {}
     for resource in ctx.template.resources.values():  # one pass over the graph's edges
-        edges = ctx.graph.targets(resource.logical_id, section="Parameters")
-        if any(e.target_id in secret for e in edges):
-            ctx.examine(resource)
+        for edge in ctx.graph.targets(resource.logical_id, section="Parameters"):
+            if edge.target_id in secret:
+                ctx.examine(resource)
+                if edge.path[2:3] == ("Metadata",):
+                    exposures.setdefault(edge.target_id, []).append(edge.path)
+    for edge in ctx.graph.output_edges():
+        if edge.target[0] == "Parameters" and edge.target_id in secret:
+            exposures.setdefault(edge.target_id, []).append(edge.path)
     for name in sorted(secret):
-        yield from _parameter_problems(ctx.template.parameters[name])
+        parameter = ctx.template.parameters[name]
+        yield from _parameter_problems(parameter)
+        for path in exposures.get(name, []):
+            where = "an output" if path[0] == "Outputs" else f"the metadata of `{path[1]}`"
+            yield Violation(f"Secret parameter `{name}` is written to {where}, where `NoEcho` "
+                            "does not mask it", path, key=name)
 
 
 def _parameter_problems(parameter: Parameter) -> Iterator[Violation]:
@@ -141,8 +155,10 @@ def _parameter_problems(parameter: Parameter) -> Iterator[Violation]:
                         "descriptions", path, key="noecho")
     default = parameter.raw.get("Default")
     if default is not None and str(default).strip():
-        yield Violation(f"{noun} but has a `Default`, which stores the value in the template",
-                        (*parameter.path, "Default"), key="default")
+        what = "looks like a secret" if looks_like_secret(parameter.name) else "is `NoEcho`"
+        yield Violation(f"Parameter `{parameter.name}` {what} but has a `Default`, which stores "
+                        "the value in the template", (*parameter.path, "Default"),
+                        key="default")
 
 
 # ---------------------------------------------------------------------- literal values
@@ -166,9 +182,16 @@ def _is_literal(value: Any) -> bool:
     return False
 
 
-def _literal_secrets(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
-    """(name, path) of every secret-named property or environment entry with a literal value
-    below `value`."""
+def _is_value(item: Any) -> bool:
+    """A scalar or an intrinsic, not a block of nested properties."""
+    return not isinstance(item, (dict, list)) or (
+        isinstance(item, dict) and len(item) == 1 and (
+            next(iter(item)).startswith("Fn::") or "Ref" in item))
+
+
+def secret_entries(value: Any, path: Path) -> Iterator[tuple[str, Any, Path]]:
+    """(name, value, path) of every secret-named property or environment entry below
+    `value`."""
     stack: list[tuple[Any, Path]] = [(value, path)]
     while stack:
         node, where = stack.pop()
@@ -181,18 +204,24 @@ def _literal_secrets(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
             continue  # inside an intrinsic: no property names here
         pair = _name_value_pair(node)
         if pair is not None:
-            name, item = pair
-            if looks_like_secret(name) and _is_literal(item):
-                yield name, (*where, "Value")
+            if looks_like_secret(pair[0]):
+                yield pair[0], pair[1], (*where, "Value")
             continue
         for key, item in node.items():
             # IAM condition keys (`secretsmanager:ResourceTag/App`) and Step Functions paths
             # (`token.$`) are not property names.
             if key != _SERVICE_TOKEN and not any(c in key for c in ":/$") \
-                    and looks_like_secret(key.lstrip("-")) and _is_literal(item):
-                yield key, (*where, key)
+                    and looks_like_secret(key.lstrip("-")) and _is_value(item):
+                yield key, item, (*where, key)
             elif isinstance(item, (dict, list)):
                 stack.append((item, (*where, key)))
+
+
+def _literal_secrets(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
+    """(name, path) of every secret-named entry with a literal value below `value`."""
+    for name, item, where in secret_entries(value, path):
+        if _is_literal(item):
+            yield name, where
 
 
 def _name_value_pair(node: Mapping[str, Any]) -> tuple[str, Any] | None:
@@ -292,25 +321,31 @@ _DATABASES = {
 }
 
 
-@rule(code="SEC003", name="database-password-from-parameter", severity=Severity.ERROR,
-      category="secrets", resource_types=tuple(_DATABASES), security=True)
-def database_password_from_parameter(ctx: Context) -> Iterator[Violation]:
-    """Database master password comes from a stack parameter.
+_PASS_THROUGH = frozenset({"AWS::CloudFormation::Stack", "AWS::Serverless::Application"})
+
+
+@rule(code="SEC003", name="secret-from-parameter", severity=Severity.ERROR,
+      category="secrets", security=True)
+def secret_from_parameter(ctx: Context) -> Iterator[Violation]:
+    """Password or other secret property takes its value from a stack parameter.
 
     ## What it does
-    Reports RDS instances and clusters, Redshift clusters and DocumentDB clusters whose
-    `MasterUserPassword` refers to a stack parameter (`!Ref`, `!Sub`, `!Join`), directly or
-    through a Secrets Manager secret of the stack whose `SecretString` is built from a
-    parameter, even when the parameter is `NoEcho`. A password read through a dynamic
-    reference to a generated secret (`GenerateSecretString`) or to an existing secret, and
-    `ManageMasterUserPassword: true`, are fine. Literal passwords are SEC002's concern.
+    Walks every resource's properties and reports secret-named properties and environment
+    entries (`MasterUserPassword`, `Password`, `AuthToken`, `SecretString`, `DB_PASSWORD`,
+    ...) whose value refers to a stack parameter (`!Ref`, `!Sub`, `!Join`), even when the
+    parameter is `NoEcho`. For database master passwords (RDS, Aurora, Redshift, DocumentDB)
+    it also follows a dynamic reference to a Secrets Manager secret of the stack and reports
+    it when that secret's password is itself built from a parameter. Fine: a dynamic
+    reference (`{{resolve:secretsmanager:...}}`, where a parameter may name the secret),
+    `ManageMasterUserPassword: true`, and secrets generated with `GenerateSecretString`.
+    Literal values are SEC002's concern.
 
     ## Why is this bad?
     A parameter password is typed by a person or a pipeline, lives in their shell history or
     CI variables, is never rotated (changing it means a stack update), and is shared by
     every environment that reuses the parameter file. `NoEcho` only hides it from
-    `describe-stacks`. Letting RDS manage the password in Secrets Manager, or generating it
-    in a secret, gives a random password nobody has seen, with rotation.
+    `describe-stacks`. Letting the service manage the password in Secrets Manager, or
+    generating it in a secret, gives a random password nobody has seen, with rotation.
 
     ## Example
     ```yaml
@@ -343,15 +378,41 @@ def database_password_from_parameter(ctx: Context) -> Iterator[Violation]:
     ```
 
     ## Known problems
-    Instances that join a cluster or restore a snapshot carry no password and are not
-    reported.
+    Only names reveal a secret property. Instances that join a cluster or restore a snapshot
+    carry no password and are not reported. Parameters passed on to nested stacks are not
+    reported (the nested template is checked on its own). A secret whose value must come from
+    outside (a webhook signing key) is best created empty and set out of band.
 
     ## References
     - [Password management with Amazon RDS and AWS Secrets Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html)
     - [AWS::SecretsManager::Secret GenerateSecretString](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-secretsmanager-secret-generatesecretstring.html)
+    - [Using dynamic references to specify template values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html)
     """
-    for database in ctx.resources():
-        yield from ctx.each_variant(database, lambda v, d=database: _db_password(ctx, d, v))
+    types = dict.fromkeys(r.type for r in ctx.template.resources.values())
+    for resource in ctx.resources(*types):
+        if resource.type in _PASS_THROUGH:
+            continue  # a nested stack's parameter is the same secret, checked there
+        if resource.type in _DATABASES or any(
+                True for _ in secret_entries(dict(resource.properties), ())):
+            yield from ctx.each_variant(resource, lambda v, r=resource: _from_parameters(
+                ctx, r, v))
+
+
+def _from_parameters(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
+    kind = _DATABASES.get(resource.type) or (
+        "Secret" if resource.type == "AWS::SecretsManager::Secret" else "Resource")
+    noun = f"{kind} `{resource.logical_id}`"
+    for name, value, path in secret_entries(dict(v.properties), resource.at("Properties")):
+        if name == "SecretString":
+            names = _secret_string_parameters(ctx, value)
+        else:
+            names = _parameters_in(ctx, value)
+        what = "its master password" if name == "MasterUserPassword" else f"`{name}`"
+        for parameter in names:
+            yield Violation(f"{noun} takes {what} from parameter `{parameter}` instead of a "
+                            "managed or generated secret", path, key=f"{name}:{parameter}")
+        if name == "MasterUserPassword" and resource.type in _DATABASES:
+            yield from _through_secret(ctx, noun, value, path)
 
 
 def _parameters_in(ctx: Context, value: Any) -> list[str]:
@@ -397,15 +458,7 @@ def _secrets_read(ctx: Context, value: Any) -> list[Resource]:
     return found
 
 
-def _db_password(ctx: Context, database: Resource, v: Variant) -> Iterator[Violation]:
-    if "MasterUserPassword" not in v.properties:
-        return
-    value = v.properties["MasterUserPassword"]
-    path = database.at("Properties", "MasterUserPassword")
-    noun = f"{_DATABASES[database.type]} `{database.logical_id}`"
-    for name in _parameters_in(ctx, value):
-        yield Violation(f"{noun} takes its master password from parameter `{name}` instead of "
-                        "a managed or generated secret", path, key=name)
+def _through_secret(ctx: Context, noun: str, value: Any, path: Path) -> Iterator[Violation]:
     for secret in _secrets_read(ctx, value):
         ctx.examine(secret)
         for name in _secret_string_parameters(ctx, secret.properties.get("SecretString")):
