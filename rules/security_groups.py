@@ -104,6 +104,10 @@ def _open_source(ctx: Context, entry: Mapping[str, Any], scenario: Scenario,
             return None, Violation(f"`{key}` cannot be checked because {value.reason}",
                                    (*path, key), severity=Severity.WARNING)
         if str(value).strip() == anywhere:
+            raw = entry[key]
+            name = raw.get("Ref") if isinstance(raw, dict) and len(raw) == 1 else None
+            if isinstance(name, str) and name in ctx.template.parameters:
+                return f"{anywhere} (parameter `{name}`)", None
             return anywhere, None
     return None, None
 
@@ -213,7 +217,7 @@ def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenar
         yield replace(unknown, message=f"{noun}'s ingress {unknown.message}")
     if source is None:
         return
-    where = (*path, "CidrIp" if source == "0.0.0.0/0" else "CidrIpv6")
+    where = (*path, "CidrIp" if source.startswith("0.0.0.0/0") else "CidrIpv6")
     protocol = _protocol(ctx, entry, scenario)
     if isinstance(protocol, Unresolved):
         yield Violation(f"{noun} allows traffic from {source} on a protocol that cannot be "
@@ -317,7 +321,7 @@ def _egress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenari
         yield Violation(f"{noun}'s egress protocol cannot be checked because {protocol.reason}",
                         (*path, "IpProtocol"))
     elif protocol == "all":
-        key = "CidrIp" if source == "0.0.0.0/0" else "CidrIpv6"
+        key = "CidrIp" if source.startswith("0.0.0.0/0") else "CidrIpv6"
         yield Violation(f"{noun} allows all traffic out to {source}", (*path, key))
 
 
