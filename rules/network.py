@@ -827,30 +827,44 @@ def lambda_service_endpoints(ctx: Context) -> Iterator[Violation]:
     an event source mapping (Kinesis or SQS polling is done by the Lambda service) or for
     server-side KMS encryption asks for an endpoint the code may never use; add such actions
     to `ignore_actions`. AWS managed policies (`arn:aws:iam::aws:policy/...`) and roles
-    outside the stack cannot be read. Functions in subnets from outside the stack are left
-    to NET001.
+    outside the stack cannot be read. A function in subnets from outside the stack is
+    checked against the endpoints the stack places into a VPC from outside (taken to be the
+    same shared VPC); when the stack declares none, it is left to NET001.
 
     ## References
     - [Connecting outbound networking to resources in a VPC (Lambda)](https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html)
     - [AWS services that integrate with AWS PrivateLink](https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html)
     """
+    # Endpoints the stack places into a VPC it does not create: taken to serve the functions
+    # it places into subnets it does not create (the same shared VPC).
+    outside = [e for e in ctx.template.of_type(ENDPOINT)
+               if _target(ctx, e.properties.get("VpcId"), VPC) is None]
     for function in ctx.resources():
         subnets = ctx.targets_at(function, "Properties", "VpcConfig", "SubnetIds",
                                  types=(SUBNET,))
         vpcs = {v.logical_id: v for v in (_target(ctx, s.properties.get("VpcId"), VPC)
                                           for s in subnets) if v is not None}
-        if not subnets or len(vpcs) != 1:
+        vpc: Resource | None
+        if subnets and len(vpcs) == 1:
+            vpc = next(iter(vpcs.values()))
+            endpoints = ctx.referring_resources(vpc, types=(ENDPOINT,),
+                                                under=("Properties", "VpcId"))
+        elif not subnets and outside and _in_outside_subnets(function):
+            vpc, endpoints = None, outside
+        else:
             continue
-        vpc = next(iter(vpcs.values()))
         role = _target(ctx, function.properties.get("Role"), "AWS::IAM::Role")
         sources = role_policy_documents(ctx, role) if role is not None else []
-        endpoints = ctx.referring_resources(vpc, types=(ENDPOINT,), under=("Properties",
-                                                                           "VpcId"))
-        related = [vpc, *subnets, *endpoints, *([role] if role else []),
+        related = [*([vpc] if vpc else []), *subnets, *endpoints, *([role] if role else []),
                    *(s.resource for s in sources)]
         yield from _check_jointly(ctx, function, related, lambda sc, f=function, v=vpc, r=role,
                                   p=sources, e=endpoints, n=subnets:
                                   _function_endpoints(ctx, f, v, r, p, e, n, sc))
+
+
+def _in_outside_subnets(function: Resource) -> bool:
+    config = function.properties.get("VpcConfig")
+    return isinstance(config, dict) and config.get("SubnetIds") not in (None, [])
 
 
 def _called_services(ctx: Context, sources: list[PolicySource], scenario: Scenario
@@ -873,7 +887,7 @@ def _called_services(ctx: Context, sources: list[PolicySource], scenario: Scenar
     return found
 
 
-def _function_endpoints(ctx: Context, function: Resource, vpc: Resource,
+def _function_endpoints(ctx: Context, function: Resource, vpc: Resource | None,
                         role: Resource | None, sources: list[PolicySource],
                         endpoints: list[Resource], subnets: list[Resource],
                         scenario: Scenario) -> Iterator[Violation]:
@@ -906,9 +920,10 @@ def _function_endpoints(ctx: Context, function: Resource, vpc: Resource,
                             f"name of endpoint `{unreadable[0]}` cannot be read", path,
                             severity=Severity.WARNING, key=prefix)
             continue
-        yield Violation(f"{noun} runs in VPC `{vpc.logical_id}` and its role allows `{action}`, "
-                        f"but the VPC has no `{wanted}` endpoint", path, severity=severity,
-                        key=prefix)
+        where = f"VPC `{vpc.logical_id}`" if vpc else "a VPC from outside the stack"
+        holder = "the VPC" if vpc else "the stack"
+        yield Violation(f"{noun} runs in {where} and its role allows `{action}`, but {holder} "
+                        f"has no `{wanted}` endpoint", path, severity=severity, key=prefix)
 
 
 def _has_route_out(ctx: Context, subnet: Resource, scenario: Scenario) -> bool:
