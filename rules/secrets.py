@@ -173,8 +173,7 @@ def _is_literal(value: Any) -> bool:
     if isinstance(value, dict) and len(value) == 1:
         (name, arg), = value.items()
         if name == "Fn::Sub":
-            text = arg if isinstance(arg, str) else None
-            return text is not None and not list(sub_variables(text)) and _is_literal(text)
+            return isinstance(arg, str) and not list(sub_variables(arg)) and _is_literal(arg)
         if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
                 and isinstance(arg[1], list):
             return all(isinstance(p, (str, int)) for p in arg[1]) and _is_literal(
