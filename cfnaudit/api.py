@@ -94,11 +94,15 @@ def resolve_rules(config: Config) -> tuple[Rule, ...]:
 
 
 def display_path(path: Path) -> str:
-    """Relative to the working directory when below it, with forward slashes."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """Relative to the working directory when below it, with forward slashes. Symbolic links
+    are not resolved: a file is shown under the name it was reached by."""
+    cwd = Path.cwd()
+    for candidate in (Path(os.path.abspath(path)), path.resolve()):
+        try:
+            return candidate.relative_to(cwd).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
 
 
 def walk_options(config: Config) -> WalkOptions:
