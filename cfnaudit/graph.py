@@ -89,6 +89,7 @@ class ResourceGraph:
                 self._link(node, target, "DependsOn", path, None, lenient)
         for name, definition in t.conditions.items():
             self._walk(("Conditions", name), definition, ("Conditions", name), lenient)
+        self._report_condition_cycles()
         for name, output in t.outputs.items():
             node = ("Outputs", name)
             for key, value in output.raw.items():
@@ -98,6 +99,40 @@ class ResourceGraph:
                                    lenient)
                 else:
                     self._walk(node, value, ("Outputs", name, key), lenient)
+
+    def _report_condition_cycles(self) -> None:
+        """CloudFormation rejects conditions that refer to themselves, directly or through
+        others; each such cycle is reported once, at its first condition in template order."""
+        colour: dict[str, int] = {}  # 1 while on the path, 2 when done
+        reported: set[frozenset[str]] = set()
+        for root in self.template.conditions:
+            if root in colour:
+                continue
+            colour[root] = 1
+            path = [(root, iter(self._condition_targets(root)))]
+            while path:
+                name, pending = path[-1]
+                for edge in pending:
+                    target = edge.target[1]
+                    if colour.get(target) == 1:
+                        members = [n for n, _ in path]
+                        cycle = members[members.index(target):]
+                        if frozenset(cycle) not in reported:
+                            reported.add(frozenset(cycle))
+                            through = ", ".join(f"`{n}`" for n in cycle[1:])
+                            how = f" through {through}" if through else ""
+                            self.malformed.append(Malformed(
+                                f"condition `{target}` refers to itself{how}", edge.path))
+                    elif target not in colour:
+                        colour[target] = 1
+                        path.append((target, iter(self._condition_targets(target))))
+                        break
+                else:
+                    path.pop()
+                    colour[name] = 2
+
+    def _condition_targets(self, name: str) -> list[Edge]:
+        return [e for e in self._out.get(("Conditions", name), ()) if e.target[0] == "Conditions"]
 
     def _walk(self, source: Node, value: Any, path: Path, lenient: bool) -> None:
         for found in find_references(value, path):

@@ -251,21 +251,23 @@ class Scenarios:
         return scenarios, truncated
 
     def _compute(self, names: list[str]) -> tuple[tuple[Scenario, ...], bool]:
-        known = [n for n in names if n in self.template.conditions]
+        conditions = self.template.conditions
+        known = [n for n in names if n in conditions]
         variables: dict[str, list[Any]] = {}
-        for name in known:
-            self._collect(self.template.conditions[name], variables, set())
+        self._collect(known, variables)
         domains = [[(var, v) for v in values] for var, values in sorted(variables.items())]
         total = 1
         for domain in domains:
             total *= len(domain)
+        order = self._dependency_order(known)
         seen: dict[Scenario, None] = {}
         for combination in itertools.islice(itertools.product(*domains), self.budget):
             assignment = dict(combination)
-            outcome = tuple((n, self._evaluate(self.template.conditions[n], assignment, set()))
-                            for n in known)
-            seen.setdefault(outcome, None)
-        unknown = [n for n in names if n not in self.template.conditions]
+            outcomes: dict[str, bool] = {}
+            for name in order:  # a condition's references are evaluated before it
+                outcomes[name] = self._evaluate(conditions[name], assignment, outcomes)
+            seen.setdefault(tuple((n, outcomes[n]) for n in known), None)
+        unknown = [n for n in names if n not in conditions]
         scenarios: list[Scenario] = []
         for outcome in seen:
             # Conditions that do not exist cannot be evaluated: both outcomes are possible.
@@ -273,34 +275,88 @@ class Scenarios:
                 scenarios.append(tuple(sorted((*outcome, *zip(unknown, flags, strict=True)))))
         return tuple(scenarios), total > self.budget
 
-    def _collect(self, expr: Any, variables: dict[str, list[Any]], visiting: set[str]) -> None:
-        if isinstance(expr, list):
-            for item in expr:
-                self._collect(item, variables, visiting)
+    # Conditions may refer to conditions (`Condition: Other`) in chains of any length: these
+    # walks are iterative so that a long chain cannot exhaust the interpreter's stack. Within
+    # one condition, nesting is bounded by the decoder's depth limit.
+
+    def _references(self, name: str) -> list[str]:
+        """Defined conditions that condition `name` refers to, in order of appearance."""
+        found: list[str] = []
+        stack = [self.template.conditions[name]]
+        while stack:
+            expr = stack.pop()
+            if isinstance(expr, list):
+                stack.extend(reversed(expr))
+            elif isinstance(expr, dict) and len(expr) == 1:
+                (key, arg), = expr.items()
+                if key == "Condition" and isinstance(arg, str):
+                    if arg in self.template.conditions:
+                        found.append(arg)
+                elif key in ("Fn::And", "Fn::Or", "Fn::Not"):
+                    stack.append(arg)
+        return found
+
+    def _dependency_order(self, roots: list[str]) -> list[str]:
+        """`roots` and every condition they reach, each after the conditions it refers to.
+        On a reference cycle (a template error, reported by the graph) the back reference
+        reads as false."""
+        order: list[str] = []
+        state: dict[str, bool] = {}  # False while on the path, True when placed
+        for root in roots:
+            if root in state:
+                continue
+            state[root] = False
+            path = [(root, iter(self._references(root)))]
+            while path:
+                name, pending = path[-1]
+                for reference in pending:
+                    if reference not in state:
+                        state[reference] = False
+                        path.append((reference, iter(self._references(reference))))
+                        break
+                else:
+                    path.pop()
+                    state[name] = True
+                    order.append(name)
+        return order
+
+    def _collect(self, roots: list[str], variables: dict[str, list[Any]]) -> None:
+        """The variables (and their candidate values) of every Fn::Equals reachable from
+        `roots`, in the order a depth-first reading meets them."""
+        conditions = self.template.conditions
+        expanded: set[str] = set()
+        stack: list[Any] = [conditions[n] for n in reversed(roots)]
+        while stack:
+            expr = stack.pop()
+            if isinstance(expr, list):
+                stack.extend(reversed(expr))
+                continue
+            if not isinstance(expr, dict) or len(expr) != 1:
+                continue
+            (key, arg), = expr.items()
+            if key == "Condition" and isinstance(arg, str):
+                if arg not in expanded and arg in conditions:
+                    expanded.add(arg)
+                    stack.append(conditions[arg])
+            elif key == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+                self._add_equality(arg, variables)
+            elif key in ("Fn::And", "Fn::Or", "Fn::Not"):
+                stack.append(arg)
+
+    def _add_equality(self, arg: list[Any], variables: dict[str, list[Any]]) -> None:
+        var, literal = self._equality(arg)
+        values = variables.setdefault(var, [])
+        if literal is _FREE:
+            if not values:
+                values.extend((True, False))
             return
-        if not isinstance(expr, dict) or len(expr) != 1:
-            return
-        (key, arg), = expr.items()
-        if key == "Condition" and isinstance(arg, str):
-            if arg in visiting or arg not in self.template.conditions:
-                return
-            self._collect(self.template.conditions[arg], variables, visiting | {arg})
-        elif key == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
-            var, literal = self._equality(arg)
-            values = variables.setdefault(var, [])
-            if literal is _FREE:
-                if not values:
-                    values.extend((True, False))
-            else:
-                if literal not in values:
-                    values.append(literal)
-                if _OTHER not in values and not self._closed_domain(var):
-                    values.append(_OTHER)
-                for allowed in self._allowed(var):
-                    if allowed not in values:
-                        values.append(allowed)
-        elif key in ("Fn::And", "Fn::Or", "Fn::Not"):
-            self._collect(arg, variables, visiting)
+        if literal not in values:
+            values.append(literal)
+        if _OTHER not in values and not self._closed_domain(var):
+            values.append(_OTHER)
+        for allowed in self._allowed(var):
+            if allowed not in values:
+                values.append(allowed)
 
     def _allowed(self, var: str) -> tuple[Any, ...]:
         parameter = self.template.parameters.get(var.removeprefix("param:"))
@@ -331,7 +387,9 @@ class Scenarios:
                 return f"param:{name}", _text(literal)
         return "free:" + json.dumps(arg, sort_keys=True, default=str), _FREE
 
-    def _evaluate(self, expr: Any, assignment: Mapping[str, Any], visiting: set[str]) -> bool:
+    def _evaluate(self, expr: Any, assignment: Mapping[str, Any],
+                  outcomes: Mapping[str, bool]) -> bool:
+        """`expr` under `assignment`; referenced conditions are read from `outcomes`."""
         if isinstance(expr, bool):
             return expr
         if isinstance(expr, str):
@@ -340,15 +398,13 @@ class Scenarios:
             return False
         (key, arg), = expr.items()
         if key == "Condition" and isinstance(arg, str):
-            if arg in visiting or arg not in self.template.conditions:
-                return False
-            return self._evaluate(self.template.conditions[arg], assignment, visiting | {arg})
+            return outcomes.get(arg, False)  # undefined, or a back reference on a cycle
         if key == "Fn::Not" and isinstance(arg, list) and arg:
-            return not self._evaluate(arg[0], assignment, visiting)
+            return not self._evaluate(arg[0], assignment, outcomes)
         if key == "Fn::And" and isinstance(arg, list):
-            return all(self._evaluate(a, assignment, visiting) for a in arg)
+            return all(self._evaluate(a, assignment, outcomes) for a in arg)
         if key == "Fn::Or" and isinstance(arg, list):
-            return any(self._evaluate(a, assignment, visiting) for a in arg)
+            return any(self._evaluate(a, assignment, outcomes) for a in arg)
         if key == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
             var, literal = self._equality(arg)
             value = assignment.get(var)
