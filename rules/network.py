@@ -12,7 +12,6 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 from cfnaudit.rule import (
@@ -27,7 +26,6 @@ from cfnaudit.rule import (
     Violation,
     action_matches,
     actions_of,
-    describe,
     effect_of,
     is_no_value,
     role_policy_documents,
@@ -71,47 +69,10 @@ def _exists(resource: Resource, scenario: Scenario) -> bool:
     return resource.condition is None or dict(scenario).get(resource.condition, True)
 
 
-def _joint_scenarios(ctx: Context, primary: Resource, related: Iterable[Resource]
-                     ) -> list[Scenario]:
-    """Scenarios over the conditions of `primary` and `related` (Fn::If and their own
-    `Condition`s), limited to those where `primary` exists; all are marked examined."""
-    used = ctx.graph.conditions_used
-    names = set(used.get(primary.logical_id, ()))
-    ctx.examine(primary)
-    for other in related:
-        ctx.examine(other)
-        names |= used.get(other.logical_id, set())
-        if other.condition:
-            names.add(other.condition)
-    scenarios, truncated = ctx.scenarios.enumerate(names, required=primary.condition)
-    if truncated:
-        ctx.truncated.add(primary.logical_id)
-    return list(scenarios)
-
-
-def _fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
-    """Report a violation found in every scenario once; add " when ..." to the others."""
-    if not found:
-        return
-    everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs} for _, vs in found))
-    reported: set[tuple[str, Path, str]] = set()
-    for scenario, violations in found:
-        when = describe(scenario)
-        for v in violations:
-            ident = (v.message, v.path, v.key)
-            if ident in everywhere or not when:
-                if ident not in reported:
-                    reported.add(ident)
-                    yield v
-            else:
-                yield replace(v, message=f"{v.message} {when}")
-
-
 def _check_jointly(ctx: Context, primary: Resource, related: Iterable[Resource],
                    check: Callable[[Scenario], Iterable[Violation]]) -> Iterator[Violation]:
-    related = list(related)
-    found = [(s, list(check(s))) for s in _joint_scenarios(ctx, primary, related)]
-    yield from _fold(found)
+    """`check` in every joint condition scenario of the resources, folded (engine helper)."""
+    yield from ctx.each_scenario(primary, list(related), check)
 
 
 def _target(ctx: Context, value: Any, *types: str) -> Resource | None:

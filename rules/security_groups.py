@@ -20,7 +20,7 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
-    describe,
+    fold,
     is_no_value,
     rule,
 )
@@ -33,24 +33,6 @@ EGRESS = "AWS::EC2::SecurityGroupEgress"
 ANYWHERE = {"CidrIp": "0.0.0.0/0", "CidrIpv6": "::/0"}
 WEB_PORTS = frozenset({80, 443})
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
-
-
-def _fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
-    """Report a violation found in every scenario once; add " when ..." to the others."""
-    if not found:
-        return
-    everywhere = set.intersection(*({(v.message, v.path, v.key) for v in vs} for _, vs in found))
-    reported: set[tuple[str, Path, str]] = set()
-    for scenario, violations in found:
-        when = describe(scenario)
-        for v in violations:
-            ident = (v.message, v.path, v.key)
-            if ident in everywhere or not when:
-                if ident not in reported:
-                    reported.add(ident)
-                    yield v
-            else:
-                yield replace(v, message=f"{v.message} {when}")
 
 
 def _chosen_path(ctx: Context, raw: Any, scenario: Scenario, path: Path) -> Path:
@@ -202,7 +184,7 @@ def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
     for group in ctx.resources(GROUP):
         noun = f"Security group `{group.logical_id}`"
         for variants in _entries(ctx, group, "SecurityGroupIngress"):
-            yield from _fold([(s, list(_ingress(ctx, noun, e, s, p))) for s, e, p in variants])
+            yield from fold([(s, list(_ingress(ctx, noun, e, s, p))) for s, e, p in variants])
     for resource in ctx.resources(INGRESS):
         target = ctx.ref_target(resource.properties.get("GroupId"))
         noun = f"Ingress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
@@ -298,7 +280,7 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     for group in ctx.resources(GROUP):
         noun = f"Security group `{group.logical_id}`"
         for variants in _entries(ctx, group, "SecurityGroupEgress"):
-            yield from _fold([(s, list(_egress(ctx, noun, e, s, p))) for s, e, p in variants])
+            yield from fold([(s, list(_egress(ctx, noun, e, s, p))) for s, e, p in variants])
         if ctx.option("flag_default_egress"):
             yield from ctx.each_variant(group, lambda v, g=group, n=noun: _default_egress(
                 n, g, v.properties))
