@@ -8,6 +8,7 @@ decoder; its locations are computed by a small scanner only when a finding needs
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import json
 import re
@@ -243,48 +244,52 @@ class _JsonScanner:
         self.keys: dict[Path, Span] = {}
 
     def _position(self, offset: int) -> tuple[int, int]:
-        import bisect
-
         line = bisect.bisect_right(self.line_starts, offset) - 1
         return line, offset - self.line_starts[line]
 
-    def _span(self, start: int, end: int) -> Span:
-        return (*self._position(start), *self._position(end))
-
     def run(self) -> tuple[dict[Path, Span], dict[Path, Span]]:
-        # Stack entries: [path, is_object, next_index_or_pending_key, start_offset, seen_keys]
+        """Tokens arrive in text order and none spans a line break (JSON strings cannot hold a
+        raw newline), so the line is tracked incrementally rather than searched per token."""
+        # Stack entries: [path, is_object, next_index, (line, column) of the opening, seen_keys]
         stack: list[list[Any]] = []
         pending_key: str | None = None
-        pos = 0
-        text = self.text
-        while True:
-            match = _JSON_TOKEN.match(text, pos)
-            if match is None:
-                break
-            pos = match.end()
-            start = match.start(match.lastgroup or 0)
-            kind = match.lastgroup
-            token = match.group(kind or 0)
-            if kind == "punct" and token in ",:":
-                continue
-            if kind == "punct" and token in "}]":
-                if not stack:
-                    break
-                path, _, _, begin, _ = stack.pop()
-                self.values[path] = self._span(begin, pos)
-                continue
+        values, keys = self.values, self.keys
+        line_starts = self.line_starts
+        line, line_start = 0, 0
+        next_line_start = line_starts[1] if len(line_starts) > 1 else len(self.text) + 1
+        for match in _JSON_TOKEN.finditer(self.text):
+            kind = match.lastgroup or ""
+            start, end = match.span(kind)
+            while start >= next_line_start:
+                line += 1
+                line_start = next_line_start
+                next_line_start = (line_starts[line + 1] if line + 1 < len(line_starts)
+                                   else len(self.text) + 1)
+            column = start - line_start
+            token = match.group(kind)
+            if kind == "punct":
+                if token in ",:":
+                    continue
+                if token in "}]":
+                    if not stack:
+                        break
+                    path, _, _, opened, _ = stack.pop()
+                    values[path] = (*opened, line, column + 1)
+                    continue
+            span = (line, column, line, column + end - start)
             if stack and stack[-1][1] and pending_key is None:
                 # A key of the enclosing object.
                 frame = stack[-1]
-                pending_key = json.loads(token) if kind == "str" else token
-                key_path = (*frame[0], pending_key)
+                if kind == "str":
+                    pending_key = token[1:-1] if "\\" not in token else json.loads(token)
+                else:
+                    pending_key = token
                 if pending_key in frame[4]:
-                    line, column = self._position(start)
                     self.duplicate_at = (line + 1, column + 1)
                     if self.stop_on_duplicate:
                         break
                 frame[4].add(pending_key)
-                self.keys[key_path] = self._span(start, pos)
+                keys[(*frame[0], pending_key)] = span
                 continue
             if stack:
                 frame = stack[-1]
@@ -298,13 +303,12 @@ class _JsonScanner:
                 path = ()
             if kind == "punct":  # { or [
                 if len(stack) >= self.max_depth:
-                    line, column = self._position(start)
                     raise DecodeError(f"nesting deeper than {self.max_depth} levels",
                                       line + 1, column + 1)
-                stack.append([path, token == "{", 0, start, set()])
+                stack.append([path, token == "{", 0, (line, column), set()])
             else:
-                self.values[path] = self._span(start, pos)
-        return self.values, self.keys
+                values[path] = span
+        return values, keys
 
 
 def _kind(value: Any) -> str:
