@@ -195,7 +195,7 @@ def _decode_json(text: str, limits: Limits) -> Decoded:
         scanner.run()  # raises at the first place deeper than the limit
         raise DecodeError(f"nesting deeper than {limits.max_depth} levels") from None
     if not isinstance(data, dict):
-        raise DecodeError(f"the document root is a {_kind(data)}, not a mapping")
+        raise _root_error(data)
     marks = Marks(_compute=lambda: _JsonScanner(text, limits.max_depth).run())
     # Depth is checked eagerly: the C decoder accepts far deeper nesting than we allow.
     if _json_depth_exceeds(text, limits.max_depth):
@@ -311,6 +311,12 @@ class _JsonScanner:
         return values, keys
 
 
+def _root_error(root: Any) -> DecodeError:
+    if root is None:
+        return DecodeError("the document is empty (no YAML content), not a template mapping")
+    return DecodeError(f"the document root is a {_kind(root)}, not a mapping")
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "empty document"
@@ -368,15 +374,21 @@ def _loader(text: str, pure: bool) -> Any:
 
 
 class _Frame:
-    __slots__ = ("container", "is_map", "key", "key_span", "path", "start", "tag")
+    """An open mapping or sequence. `outer` is where its value attaches; `path` is the base of
+    its children's paths, which includes the function name under a short-form tag
+    (`!If [...]` at P has children at P + ("Fn::If", i), as the long-form data does)."""
 
-    def __init__(self, container: Any, is_map: bool, path: Path, start: tuple[int, int],
+    __slots__ = ("container", "is_map", "key", "key_span", "outer", "path", "start", "tag")
+
+    def __init__(self, container: Any, is_map: bool, outer: Path, start: tuple[int, int],
                  tag: str | None) -> None:
         self.container = container
         self.is_map = is_map
         self.key: str | None = None
         self.key_span: Span | None = None
-        self.path = path
+        self.outer = outer
+        intrinsic = SHORT_TAGS.get(tag) if tag is not None else None
+        self.path = (*outer, intrinsic) if intrinsic else outer
         self.start = start
         self.tag = tag
 
@@ -433,6 +445,7 @@ def _decode_yaml(text: str, limits: Limits, pure: bool) -> Decoded:
                 span = (*closed.start, end.line, end.column)
                 value = _apply_tag(closed.tag, closed.container) if closed.tag else \
                     closed.container
+                values[closed.outer] = span
                 values[closed.path] = span
                 if not stack:
                     root = value
@@ -440,7 +453,7 @@ def _decode_yaml(text: str, limits: Limits, pure: bool) -> Decoded:
                 frame = stack[-1]
                 if frame.is_map:
                     frame.container[frame.key] = value
-                    keys[closed.path] = frame.key_span  # type: ignore[assignment]
+                    keys[closed.outer] = frame.key_span  # type: ignore[assignment]
                     frame.key = None
                 else:
                     frame.container.append(value)
@@ -484,6 +497,10 @@ def _decode_yaml(text: str, limits: Limits, pure: bool) -> Decoded:
                     value = _plain_scalar(event.value) if event.implicit[0] else event.value
                 else:
                     value = _apply_tag(tag, _scalar_value(event))
+                    intrinsic = SHORT_TAGS.get(tag)
+                    if intrinsic:
+                        values[(*path, intrinsic)] = (start.line, start.column, end.line,
+                                                      end.column)
                 values[path] = (start.line, start.column, end.line, end.column)
                 if frame is None:
                     root = value
@@ -504,7 +521,7 @@ def _decode_yaml(text: str, limits: Limits, pure: bool) -> Decoded:
     finally:
         loader.dispose()
     if not isinstance(root, dict):
-        raise DecodeError(f"the document root is a {_kind(root)}, not a mapping")
+        raise _root_error(root)
     return Decoded(root, Marks(values, keys), text)
 
 

@@ -235,21 +235,25 @@ class ResourceGraph:
 
     def resource_cycles(self) -> list[list[str]]:
         """One cycle (as a closed list of logical ids) per strongly connected group of
-        resources, the groups ordered by their smallest id; within a group, the first cycle a
-        depth-first search from that id meets. Plain Python: importing networkx for the one
-        template in hundreds that has a cycle would cost more than the whole check."""
+        resources, groups ordered by their smallest id. Acyclic graphs, the common case, are
+        settled by Kahn's algorithm without importing networkx; only a cyclic template pays
+        for networkx's strongly connected components and cycle search."""
         if self._is_acyclic():
             return []
-        successors: dict[str, list[str]] = {}
+        import networkx as nx
+
+        graph: nx.DiGraph[str] = nx.DiGraph()
         for node, edges in self._out.items():
             if node[0] == "Resources":
-                targets = [e.target[1] for e in edges if e.target[0] == "Resources"]
-                successors[node[1]] = list(dict.fromkeys(targets))
+                graph.add_edges_from((node[1], e.target[1]) for e in edges
+                                     if e.target[0] == "Resources")
         cycles = []
-        groups = (g for g in _strongly_connected(successors)
-                  if len(g) > 1 or any(n in successors.get(n, ()) for n in g))
-        for group in sorted(groups, key=min):
-            cycles.append(_first_cycle(successors, group, min(group)))
+        components = (c for c in nx.strongly_connected_components(graph)
+                      if len(c) > 1 or any(graph.has_edge(n, n) for n in c))
+        for component in sorted(components, key=min):
+            start = min(component)
+            edges = nx.find_cycle(graph.subgraph(component), source=start)
+            cycles.append([edges[0][0], *(v for _, v in edges)])
         return cycles
 
     def _is_acyclic(self) -> bool:
@@ -300,67 +304,3 @@ class ResourceGraph:
             self._nx = graph
         return self._nx
 
-
-def _strongly_connected(successors: dict[str, list[str]]) -> list[set[str]]:
-    """Tarjan's algorithm, iterative (a long chain of references must not exhaust the stack)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    groups: list[set[str]] = []
-    for root in successors:
-        if root in index:
-            continue
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        work = [(root, iter(successors.get(root, ())))]
-        while work:
-            node, pending = work[-1]
-            for target in pending:
-                if target not in index:
-                    index[target] = low[target] = len(index)
-                    stack.append(target)
-                    on_stack.add(target)
-                    work.append((target, iter(successors.get(target, ()))))
-                    break
-                if target in on_stack:
-                    low[node] = min(low[node], index[target])
-            else:
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                if low[node] == index[node]:
-                    group = set()
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        group.add(member)
-                        if member == node:
-                            break
-                    groups.append(group)
-    return groups
-
-
-def _first_cycle(successors: dict[str, list[str]], group: set[str], start: str) -> list[str]:
-    """Depth-first from `start` inside `group`, following references in template order; the
-    first reference back into the current path closes the cycle returned."""
-    path = [start]
-    on_path = {start}
-    done: set[str] = set()
-    work = [iter([t for t in successors.get(start, ()) if t in group])]
-    while work:
-        for target in work[-1]:
-            if target in on_path:
-                return [*path[path.index(target):], target]
-            if target not in done:
-                path.append(target)
-                on_path.add(target)
-                work.append(iter([t for t in successors.get(target, ()) if t in group]))
-                break
-        else:
-            work.pop()
-            done.add(path[-1])
-            on_path.discard(path.pop())
-    return [start, start]  # unreachable for a strongly connected group

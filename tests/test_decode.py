@@ -166,3 +166,19 @@ def test_size_limit() -> None:
 def test_alias_bomb_is_refused_at_the_first_anchor() -> None:
     bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\n" * 3
     assert "anchors are not allowed" in _error(bomb).message
+
+
+@BOTH
+def test_short_form_children_are_located_under_the_long_form_path(pure: bool) -> None:
+    text = "Value: !If\n  - IsProd\n  - !Ref A\n  - !GetAtt B.Arn\n"
+    decoded = decode_text(text, pure=pure)
+    marks = decoded.marks
+    assert decoded.data == {"Value": {"Fn::If": ["IsProd", {"Ref": "A"},
+                                                 {"Fn::GetAtt": ["B", "Arn"]}]}}
+    assert marks.value(("Value", "Fn::If", 1))[:2] == (2, 4)
+    assert marks.value(("Value", "Fn::If", 1, "Ref"))[:2] == (2, 4)
+    assert marks.value(("Value", "Fn::If", 2, "Fn::GetAtt"))[:2] == (3, 4)
+    assert marks.value(("Value",))[:2] == marks.value(("Value", "Fn::If"))[:2] == (0, 7)
+    assert marks.key(("Value",)) == (0, 0, 0, 5)
+    json_marks = decode_text(json.dumps(decoded.data)).marks
+    assert json_marks.value(("Value", "Fn::If", 2, "Fn::GetAtt")) is not None
