@@ -224,19 +224,27 @@ def _render(report: Any, output_format: str, color: bool, show_suppressed: bool,
               type=click.Choice(["text", "json"]), show_default=True)
 @click.option("--rules-dir", "rules_dirs", multiple=True,
               type=click.Path(file_okay=False, path_type=Path), help="Extra rule directory.")
-def rules_command(output_format: str, rules_dirs: tuple[Path, ...]) -> None:
+@click.option("--ruleset", type=click.Choice(["baseline", "pipeline"]),
+              help="Only the rules of this rule set.")
+def rules_command(output_format: str, rules_dirs: tuple[Path, ...], ruleset: str | None
+                  ) -> None:
     """List every rule: code, name, severity, category, summary."""
     import json
 
     from cfnaudit.api import Config, resolve_rules
+    from cfnaudit.rulesets import RULESETS
 
-    rules = resolve_rules(Config(rules_dirs=rules_dirs))
+    if ruleset is None:
+        rules = resolve_rules(Config(rules_dirs=rules_dirs, select=("ALL",)))
+    else:
+        rules = resolve_rules(Config(rules_dirs=rules_dirs, ruleset=ruleset))
     if output_format == "json":
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
                                 "category": r.category, "summary": r.summary,
                                 "resource_types": list(r.resource_types),
-                                "options": dict(r.options)} for r in rules], indent=2,
-                              default=list))
+                                "options": dict(r.options),
+                                "rulesets": [n for n, s in RULESETS.items() if s.contains(r)]}
+                               for r in rules], indent=2, default=list))
         return
     rows = [(r.code, r.name, r.severity.value, r.category, r.summary) for r in rules]
     widths = [max(len(row[i]) for row in rows) if rows else 4 for i in range(4)]
@@ -255,7 +263,8 @@ def explain(code: str, rules_dirs: tuple[Path, ...]) -> None:
     from cfnaudit.engine import ENGINE_RULES
 
     wanted = code.strip().upper()
-    for item in (*resolve_rules(Config(rules_dirs=rules_dirs)), *ENGINE_RULES):
+    every_rule = resolve_rules(Config(rules_dirs=rules_dirs, select=("ALL",)))
+    for item in (*every_rule, *ENGINE_RULES):
         if item.code == wanted or item.name == code.strip():
             options = "".join(f"\n- `{k}` (default `{v!r}`)" for k, v in item.options.items())
             click.echo(f"# {item.code} {item.name}\n\nseverity: {item.severity.value}, "

@@ -234,3 +234,14 @@ def test_ruleset_flag_and_unknown_patterns(capsys: pytest.CaptureFixture[str],
     assert "KMS001" in codes and "TAG001" not in codes
     code, _, err = run(capsys, "scan", "--extend-select", "NOPE", "t.yaml")
     assert code == 2 and "no rule matches 'NOPE'" in err
+
+
+def test_rules_command_lists_every_rule_or_one_set(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "rules", "--format", "json")
+    every = json.loads(out)
+    assert {r["code"] for r in every} == {r.code for r in resolve_rules(Config(select=("ALL",)))}
+    kms = next(r for r in every if r["code"] == "KMS001")
+    assert kms["rulesets"] == ["baseline", "pipeline"]
+    _, out, _ = run(capsys, "rules", "--ruleset", "baseline")
+    listed = {line.split()[0] for line in out.splitlines()}
+    assert listed == {r.code for r in resolve_rules(Config(ruleset="baseline"))}
