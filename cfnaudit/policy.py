@@ -8,8 +8,9 @@ Such values are *rendered* to symbolic text: parameters become their default or 
 (`${AWS::AccountId}`, `${Bucket}`, `${Bucket.Arn}`), `${AWS::Partition}` becomes `aws`. Text
 compares and glob-matches like the literal ARNs IAM evaluates.
 
-Everything here is pure and reads raw values; rules pick the condition scenario first (the
-`Context.joint_scenarios`/`in_scenario` helpers) so that `Fn::If` is resolved and `AWS::NoValue` gone.
+Everything here is pure and reads raw values; rules pick the condition scenario first
+(`Context.joint_scenarios`, `in_scenario`) so that `Fn::If` is resolved and `AWS::NoValue`
+gone.
 """
 
 from __future__ import annotations

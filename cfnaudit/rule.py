@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from cfnaudit.components import dead_letter_sources, is_dead_letter_queue, is_deployment_helper
 from cfnaudit.intrinsics import (
     NO_CONDITIONS,
     NO_VALUE,
@@ -66,6 +67,7 @@ from cfnaudit.policy import (  # policy analysis helpers, re-exported for rule f
 )
 from cfnaudit.taggable import TagProperty, tag_property, taggable_types
 from cfnaudit.template import Output, Parameter, Resource, Template
+from cfnaudit.values import as_int, is_true, literal, skeleton
 
 if TYPE_CHECKING:
     from cfnaudit.decode import Path
@@ -95,18 +97,23 @@ __all__ = [
     "action_matches",
     "actions_of",
     "allows_action",
+    "as_int",
     "branch",
     "bucket_arns",
     "bucket_name",
     "bucket_policies",
     "condition_values",
     "conditions_of",
+    "dead_letter_sources",
     "describe",
     "effect_of",
     "exists_in",
     "fold",
     "in_scenario",
+    "is_dead_letter_queue",
+    "is_deployment_helper",
     "is_no_value",
+    "is_true",
     "located_statements",
     "not_actions_of",
     "pattern_matches",
@@ -339,6 +346,19 @@ class Context:
         """A literal for `value` (parameters through their default or the user's value,
         mappings, Join, Select, Split, Sub, Cidr, If), or an `Unresolved` saying why not."""
         return resolve(value, self.template, scenario)
+
+    def truth(self, value: Any, scenario: Scenario = NO_CONDITIONS) -> bool | Unresolved:
+        """A CloudFormation boolean (`true`, "True"), or `Unresolved`; absent is false."""
+        resolved = self.resolve(value, scenario)
+        return resolved if isinstance(resolved, Unresolved) else is_true(resolved)
+
+    def literal(self, value: Any, scenario: Scenario = NO_CONDITIONS) -> str | None:
+        """The resolved value as text when it is a string or number, else None."""
+        return literal(value, self.template, scenario)
+
+    def skeleton(self, value: Any, scenario: Scenario = NO_CONDITIONS) -> str | None:
+        """A string expression with deploy-time parts as `*` (see `values.skeleton`)."""
+        return skeleton(value, self.template, scenario)
 
     def ref_target(self, value: Any) -> str | None:
         """The logical id a `Ref`/`Fn::GetAtt` value points at (resources only)."""
