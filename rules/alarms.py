@@ -22,6 +22,8 @@ from cfnaudit.rule import (
     Unresolved,
     Variant,
     Violation,
+    is_dead_letter_queue,
+    is_deployment_helper,
     rule,
     sub_variables,
 )
@@ -42,12 +44,6 @@ NAME_PROPERTY = {
     "AWS::Glue::Job": "Name",
 }
 
-# Where a queue is named as somebody's dead-letter target (the key appears in the edge path).
-DLQ_SOURCES = frozenset({"AWS::SQS::Queue", "AWS::SNS::Subscription", "AWS::Lambda::Function",
-                         "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::EventSourceMapping",
-                         "AWS::Events::Rule", "AWS::Pipes::Pipe"})
-DLQ_KEYS = frozenset({"RedrivePolicy", "DeadLetterConfig", "OnFailure"})
-
 
 # ------------------------------------------------------------------------- reading alarms
 
@@ -64,19 +60,12 @@ class WatchedMetric:
     names: frozenset[str]
 
 
-def _literal(ctx: Context, value: Any) -> str | None:
-    resolved = ctx.resolve(value)
-    if isinstance(resolved, (str, int, float)) and not isinstance(resolved, bool):
-        return str(resolved)
-    return None
-
-
 def name_key(ctx: Context, value: Any) -> str | None:
     """A comparable key for a physical name: its literal value, or for an expression that has
     no literal value, the expression itself (two identical `Fn::Sub`s name the same thing)."""
     if value is None:
         return None
-    literal = _literal(ctx, value)
+    literal = ctx.literal(value)
     if literal is not None:
         return literal
     return "expr:" + json.dumps(value, sort_keys=True, default=str)
@@ -91,8 +80,8 @@ def _metric(ctx: Context, alarm: Resource, spec: Mapping[str, Any], dimensions: 
             key = name_key(ctx, item.get("Value"))
             if key is not None:
                 names.add(key)
-    return WatchedMetric(alarm, _literal(ctx, spec.get("Namespace")),
-                         _literal(ctx, spec.get("MetricName")), dimensions, frozenset(names))
+    return WatchedMetric(alarm, ctx.literal(spec.get("Namespace")),
+                         ctx.literal(spec.get("MetricName")), dimensions, frozenset(names))
 
 
 def alarm_metrics(ctx: Context, alarm: Resource) -> list[WatchedMetric]:
@@ -141,28 +130,6 @@ class AlarmIndex:
         return list(found.values())
 
 
-# Resources through which events reach a function at run time (as opposed to deployment).
-TRIGGER_TYPES = frozenset({
-    "AWS::Lambda::EventSourceMapping", "AWS::S3::Bucket", "AWS::SNS::Subscription",
-    "AWS::SNS::Topic", "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::Pipes::Pipe",
-    "AWS::ApiGateway::Method", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Url",
-    "AWS::StepFunctions::StateMachine", "AWS::AppSync::DataSource", "AWS::Config::ConfigRule",
-    "AWS::Logs::SubscriptionFilter", "AWS::IoT::TopicRule", "AWS::Cognito::UserPool",
-    "AWS::KinesisFirehose::DeliveryStream", "AWS::ElasticLoadBalancingV2::TargetGroup",
-})
-
-
-def is_deployment_helper(ctx: Context, function: Resource) -> bool:
-    """A function that only serves CloudFormation itself: the ServiceToken of custom
-    resources or a macro's function, with nothing that triggers it at run time. Its
-    failures fail the deployment, where they are seen."""
-    edges = ctx.referrers(function, kinds=("Ref", "GetAtt", "Sub"))
-    serves = any(e.under("Properties", "ServiceToken") or (
-        ctx.template.resources[e.source_id].type == "AWS::CloudFormation::Macro")
-        for e in edges)
-    triggered = any(ctx.template.resources[e.source_id].type in TRIGGER_TYPES for e in edges)
-    return serves and not triggered
-
 
 def _uncovered_suffix(resource: Resource, alarms: Iterable[Resource]) -> str | None:
     """None when some alarm exists whenever `resource` does; otherwise the scenario wording for
@@ -200,18 +167,6 @@ def coverage_violations(ctx: Context, index: AlarmIndex, resource: Resource, nou
         if suffix is not None:
             yield Violation(f"{noun} `{resource.logical_id}` has no alarm on "
                             f"{_group_text(group)}{suffix}", resource.path, key="|".join(group))
-
-
-def is_dead_letter_queue(ctx: Context, queue: Resource) -> bool:
-    """True when another resource names `queue` as its dead-letter target or failure
-    destination (queue redrive, Lambda DLQ / on-failure destination, SNS subscription,
-    EventBridge target, event source mapping)."""
-    for edge in ctx.referrers(queue, types=DLQ_SOURCES, kinds=("Ref", "GetAtt", "Sub")):
-        inside = edge.path[2:]
-        if any(key in DLQ_KEYS for key in inside if isinstance(key, str)) \
-                and "RedriveAllowPolicy" not in inside:
-            return True
-    return False
 
 
 # ---------------------------------------------------------------------------- coverage
@@ -542,7 +497,7 @@ def _event_pattern(ctx: Context, events_rule: Resource) -> dict[str, Any] | None
 
 
 def _strings(ctx: Context, values: Any) -> set[str]:
-    return {text for v in _as_list(values) if (text := _literal(ctx, v)) is not None}
+    return {text for v in _as_list(values) if (text := ctx.literal(v)) is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,7 +516,7 @@ def _notifies(ctx: Context, events_rule: Resource) -> bool:
             return True
     targets = events_rule.properties.get("Targets")
     for target in targets if isinstance(targets, list) else ():
-        arn = _skeleton(ctx, target.get("Arn")) if isinstance(target, dict) else None
+        arn = ctx.skeleton(target.get("Arn")) if isinstance(target, dict) else None
         if arn and ":sns:" in arn:
             return True
     return False
@@ -572,7 +527,7 @@ def glue_alerts(ctx: Context) -> list[GlueAlert]:
     alerts = []
     for events_rule in ctx.resources("AWS::Events::Rule"):
         pattern = _event_pattern(ctx, events_rule)
-        if pattern is None or _literal(ctx, events_rule.properties.get("State")) in (
+        if pattern is None or ctx.literal(events_rule.properties.get("State")) in (
                 "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS_DISABLED"):
             continue
         if "aws.glue" not in _strings(ctx, pattern.get("source")):
@@ -682,30 +637,6 @@ def glue_job_failure_alerting(ctx: Context) -> Iterator[Violation]:
 # ------------------------------------------------------------------------- alarm actions
 
 
-def _skeleton(ctx: Context, value: Any, scenario: Scenario = ()) -> str | None:
-    """A string value with the parts known only at deployment replaced by `*` (enough to
-    see `:sns:` in an ARN built with Sub or Join), or None when it is not a string at all."""
-    if isinstance(value, str):
-        return value
-    resolved = ctx.resolve(value, scenario)
-    if isinstance(resolved, str):
-        return resolved
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    (name, arg), = value.items()
-    if name == "Fn::Sub":
-        text = arg[0] if isinstance(arg, list) and arg else arg
-        if not isinstance(text, str):
-            return None
-        for variable in set(sub_variables(text)):
-            text = text.replace("${" + variable + "}", "*")
-        return text
-    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
-            and isinstance(arg[0], str) and isinstance(arg[1], list):
-        return arg[0].join(s if isinstance(s, str) else "*" for s in arg[1])
-    return None
-
-
 def _action_kind(ctx: Context, alarm: Resource, action: Any, scenario: Scenario
                  ) -> str | Unresolved:
     """"sns", "scaling" or "other" for one alarm action, or why it cannot be known."""
@@ -720,7 +651,7 @@ def _action_kind(ctx: Context, alarm: Resource, action: Any, scenario: Scenario
             resource = ctx.template.resources.get(variable.split(".")[0])
             if resource is not None and resource.type == TOPIC:
                 return "sns"
-    text = _skeleton(ctx, action, scenario)
+    text = ctx.skeleton(action, scenario)
     if text is None:
         resolved = ctx.resolve(action, scenario)
         return resolved if isinstance(resolved, Unresolved) else "other"

@@ -16,7 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Severity, Unresolved, Violation, rule
+from cfnaudit.rule import (
+    Context,
+    Resource,
+    Severity,
+    Unresolved,
+    Violation,
+    is_dead_letter_queue,
+    is_deployment_helper,
+    rule,
+)
 
 DASHBOARD = "AWS::CloudWatch::Dashboard"
 ALARM = "AWS::CloudWatch::Alarm"
@@ -27,45 +36,9 @@ QUEUE = "AWS::SQS::Queue"
 
 NAME_PROPERTY = {FUNCTION: "FunctionName", STREAM: "Name", QUEUE: "QueueName", JOB: "Name"}
 
-# Kept in step with rules/alarms.py (rule files cannot import each other): where a queue is
-# named as somebody's dead-letter target.
-DLQ_SOURCES = frozenset({"AWS::SQS::Queue", "AWS::SNS::Subscription", "AWS::Lambda::Function",
-                         "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::EventSourceMapping",
-                         "AWS::Events::Rule", "AWS::Pipes::Pipe"})
-DLQ_KEYS = frozenset({"RedrivePolicy", "DeadLetterConfig", "OnFailure"})
-
 _TOKEN = re.compile(r"@@cfnaudit(\d+)@@")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
-
-def is_dead_letter_queue(ctx: Context, queue: Resource) -> bool:
-    for edge in ctx.referrers(queue, types=DLQ_SOURCES, kinds=("Ref", "GetAtt", "Sub")):
-        inside = edge.path[2:]
-        if any(key in DLQ_KEYS for key in inside if isinstance(key, str)) \
-                and "RedriveAllowPolicy" not in inside:
-            return True
-    return False
-
-
-# Kept in step with rules/alarms.py: resources through which events reach a function at run
-# time; a function only CloudFormation calls (custom resource, macro) is no pipeline component.
-TRIGGER_TYPES = frozenset({
-    "AWS::Lambda::EventSourceMapping", "AWS::S3::Bucket", "AWS::SNS::Subscription",
-    "AWS::SNS::Topic", "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::Pipes::Pipe",
-    "AWS::ApiGateway::Method", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Url",
-    "AWS::StepFunctions::StateMachine", "AWS::AppSync::DataSource", "AWS::Config::ConfigRule",
-    "AWS::Logs::SubscriptionFilter", "AWS::IoT::TopicRule", "AWS::Cognito::UserPool",
-    "AWS::KinesisFirehose::DeliveryStream", "AWS::ElasticLoadBalancingV2::TargetGroup",
-})
-
-
-def is_deployment_helper(ctx: Context, function: Resource) -> bool:
-    edges = ctx.referrers(function, kinds=("Ref", "GetAtt", "Sub"))
-    serves = any(e.under("Properties", "ServiceToken") or (
-        ctx.template.resources[e.source_id].type == "AWS::CloudFormation::Macro")
-        for e in edges)
-    triggered = any(ctx.template.resources[e.source_id].type in TRIGGER_TYPES for e in edges)
-    return serves and not triggered
 
 
 # ------------------------------------------------------------------ rendering with tokens
@@ -84,13 +57,6 @@ class Rendering:
 
     def refers_to(self, text: str) -> set[str]:
         return {t for n in _TOKEN.findall(text) if (t := self.targets[int(n)]) is not None}
-
-
-def _literal(ctx: Context, value: Any) -> str | None:
-    resolved = ctx.resolve(value)
-    if isinstance(resolved, (str, int, float)) and not isinstance(resolved, bool):
-        return str(resolved)
-    return None
 
 
 def render(ctx: Context, value: Any, out: Rendering) -> str | Unresolved:
@@ -115,7 +81,7 @@ def render(ctx: Context, value: Any, out: Rendering) -> str | Unresolved:
                     return part
                 parts.append(part)
             return arg[0].join(parts)
-    literal = _literal(ctx, value)
+    literal = ctx.literal(value)
     if literal is not None:
         return literal
     resolved = ctx.resolve(value)
@@ -151,7 +117,7 @@ def _render_sub(ctx: Context, arg: Any, out: Rendering) -> str | Unresolved:
         head = name.split(".", 1)[0]
         if head in ctx.template.resources:
             return out.token(head)
-        literal = _literal(ctx, {"Ref": name}) if "." not in name else None
+        literal = ctx.literal({"Ref": name}) if "." not in name else None
         return literal if literal is not None else out.token(None)
 
     return _SUB_VARIABLE.sub(substitute, text)
@@ -201,8 +167,8 @@ def _alarm_charted(ctx: Context, alarm: Resource, out: Rendering) -> Iterator[Ch
         if isinstance(stat, dict) and isinstance(stat.get("Metric"), dict):
             specs.append(stat["Metric"])
     for spec in specs:
-        namespace = _literal(ctx, spec.get("Namespace"))
-        name = _literal(ctx, spec.get("MetricName"))
+        namespace = ctx.literal(spec.get("Namespace"))
+        name = ctx.literal(spec.get("MetricName"))
         dimensions = spec.get("Dimensions")
         values = []
         for item in dimensions if isinstance(dimensions, list) else ():
@@ -339,7 +305,7 @@ def _shows(ctx: Context, charts: Charts, resource: Resource, namespace: str) -> 
     """Names of the metrics charted with a dimension that refers to `resource` (through a
     reference or its literal physical name)."""
     name_property = NAME_PROPERTY.get(resource.type)
-    literal = _literal(ctx, resource.properties.get(name_property)) if name_property else None
+    literal = ctx.literal(resource.properties.get(name_property)) if name_property else None
     shown = []
     for metric in charts.metrics:
         if metric.namespace != namespace and not _TOKEN.search(metric.namespace):

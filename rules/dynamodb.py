@@ -6,14 +6,19 @@ import fnmatch
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Scenario, Severity, Unresolved, Violation, rule
+from cfnaudit.rule import (
+    Context,
+    Resource,
+    Scenario,
+    Severity,
+    Unresolved,
+    Violation,
+    is_true,
+    rule,
+)
 
 TABLE = "AWS::DynamoDB::Table"
 GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
-
-
-def _is_true(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 def _selected(logical_id: str, patterns: Any) -> bool:
@@ -98,7 +103,7 @@ def _check_ttl(ctx: Context, table: Resource, scenario: Scenario,
             yield Violation(f"Time to live of table `{name}` cannot be checked because "
                             f"{value.reason}", path)
             return
-    if not _is_true(enabled):
+    if not is_true(enabled):
         yield Violation(f"Table `{name}` does not enable its time to live", path)
     elif not attribute:
         yield Violation(f"Time to live of table `{name}` names no attribute", path)
@@ -181,5 +186,5 @@ def _pitr_of(ctx: Context, table: Resource, scenario: Scenario, holder: Mapping[
     if isinstance(enabled, Unresolved):
         yield Violation(f"Point-in-time recovery of table `{name}`{label} cannot be checked "
                         f"because {enabled.reason}", path)
-    elif not _is_true(enabled):
+    elif not is_true(enabled):
         yield Violation(f"Table `{name}` does not enable point-in-time recovery{label}", path)

@@ -41,33 +41,6 @@ class KeyVerdict:
         self.text = text  # the AWS-managed alias, or the reason the key is unknown
 
 
-def _skeleton(ctx: Context, value: Any, scenario: Scenario) -> str | None:
-    """The key's text with parts known only at deployment replaced by `*`, or None when
-    nothing of it is literal. Enough to spot `alias/aws/...` in a Sub-built ARN."""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    (name, arg), = value.items()
-    if name == "Fn::Sub":
-        text = arg[0] if isinstance(arg, list) and arg and isinstance(arg[0], str) else arg
-        if not isinstance(text, str):
-            return None
-        for variable in set(sub_variables(text)):
-            known = ctx.resolve({"Ref": variable}, scenario) if "." not in variable else None
-            text = text.replace("${" + variable + "}",
-                                str(known) if isinstance(known, (str, int)) else "*")
-        return text
-    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
-            and isinstance(arg[1], list) and isinstance(arg[0], str):
-        parts = []
-        for item in arg[1]:
-            resolved = ctx.resolve(item, scenario)
-            parts.append(str(resolved) if isinstance(resolved, (str, int)) else "*")
-        return arg[0].join(parts)
-    return None
-
-
 def key_verdict(ctx: Context, value: Any, scenario: Scenario) -> KeyVerdict:
     """Classify a KMS key reference (id, ARN, alias, Ref/GetAtt, Sub/Join, parameter)."""
     if ctx.ref_target(value) is not None:
@@ -78,7 +51,7 @@ def key_verdict(ctx: Context, value: Any, scenario: Scenario) -> KeyVerdict:
             return KeyVerdict("aws", resolved)
         return KeyVerdict("customer") if resolved.strip() else KeyVerdict(
             "unknown", "the key is an empty string")
-    skeleton = _skeleton(ctx, value, scenario)
+    skeleton = ctx.skeleton(value, scenario)
     if skeleton is not None:
         if _AWS_MANAGED.search(skeleton):
             return KeyVerdict("aws", skeleton)
@@ -110,15 +83,6 @@ def _key_violations(ctx: Context, noun: str, value: Any, path: Path,
                         severity=Severity.WARNING)
 
 
-def _truth(ctx: Context, value: Any, scenario: Scenario) -> bool | Unresolved:
-    resolved = ctx.resolve(value, scenario)
-    if isinstance(resolved, Unresolved):
-        return resolved
-    if isinstance(resolved, str):
-        return resolved.strip().lower() == "true"
-    return resolved is True
-
-
 def _text(ctx: Context, value: Any, scenario: Scenario) -> str | Unresolved | None:
     resolved = ctx.resolve(value, scenario)
     if resolved is None or isinstance(resolved, Unresolved):
@@ -143,7 +107,7 @@ def _sqs(ctx: Context, queue: Resource, v: Variant) -> Iterator[Violation]:
         yield from _key_violations(ctx, noun, props["KmsMasterKeyId"],
                                    queue.at("Properties", "KmsMasterKeyId"), v.scenario)
         return
-    managed = _truth(ctx, props.get("SqsManagedSseEnabled", True), v.scenario)
+    managed = ctx.truth(props.get("SqsManagedSseEnabled", True), v.scenario)
     path = queue.at("Properties", "SqsManagedSseEnabled") if "SqsManagedSseEnabled" in props \
         else queue.path
     if isinstance(managed, Unresolved):
@@ -173,7 +137,7 @@ def _dynamodb_sse(ctx: Context, noun: str, sse: Any, path: Path, fallback: Path,
                         "`SSESpecification.SSEEnabled`)", path if isinstance(sse, Mapping)
                         else fallback)
         return
-    enabled = _truth(ctx, sse["SSEEnabled"], scenario)
+    enabled = ctx.truth(sse["SSEEnabled"], scenario)
     if isinstance(enabled, Unresolved):
         yield _unresolved(noun, "`SSEEnabled`", enabled.reason, (*path, "SSEEnabled"))
     elif not enabled:

@@ -16,7 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Scenario, Severity, Unresolved, Violation, rule
+from cfnaudit.rule import (
+    Context,
+    Resource,
+    Scenario,
+    Severity,
+    Unresolved,
+    Violation,
+    as_int,
+    is_true,
+    rule,
+)
 
 MAPPING = "AWS::Lambda::EventSourceMapping"
 STREAM, QUEUE, OTHER = "stream", "queue", "other"
@@ -94,19 +104,6 @@ def _present(props: Mapping[str, Any], *keys: str) -> Any:
             return None
         current = current[key]
     return None if current in ("", None) else current
-
-
-def _as_int(value: Any) -> int | Unresolved | None:
-    if value is None or isinstance(value, Unresolved):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return Unresolved(f"`{value}` is not a whole number")
-
-
-def _is_true(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 # -------------------------------------------------------------------------------- streams
@@ -230,7 +227,7 @@ def bisect_on_error(ctx: Context) -> Iterator[Violation]:
         if isinstance(value, Unresolved):
             yield Violation(f"Bisecting of mapping `{mapping.logical_id}` cannot be checked "
                             f"because {value.reason}", path)
-        elif not _is_true(value):
+        elif not is_true(value):
             yield Violation(f"Stream mapping `{mapping.logical_id}` does not bisect failing "
                             "batches", path if raw is not None else mapping.path)
     yield from _each_mapping(ctx, {STREAM: check})
@@ -302,7 +299,7 @@ def retry_bounds(ctx: Context) -> Iterator[Violation]:
         name = mapping.logical_id
         for key, limit in bounds:
             path = mapping.at("Properties", key)
-            value = _as_int(ctx.resolve(props.get(key), scenario))
+            value = as_int(ctx.resolve(props.get(key), scenario))
             if value is None:
                 yield Violation(f"Stream mapping `{name}` leaves `{key}` unbounded (default -1)",
                                 mapping.path, key=key)

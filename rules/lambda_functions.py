@@ -23,6 +23,7 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
+    as_int,
     fold,
     is_no_value,
     rule,
@@ -76,15 +77,6 @@ def _present(ctx: Context, scenario: Scenario, value: Any, *keys: str) -> Any:
             return None
         current = current[key]
     return None if is_no_value(current) or current in ("", None) else current
-
-
-def _as_int(value: Any) -> int | Unresolved | None:
-    if value is None or isinstance(value, Unresolved):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return Unresolved(f"`{value}` is not a whole number")
 
 
 def _function_name(name: Any) -> str | None:
@@ -372,7 +364,7 @@ def _check_retries(ctx: Context, function: Resource, scenario: Scenario,
     for config in linked:
         problems = []
         for key, limit, what in bounds:
-            value = _as_int(_get(ctx, scenario, config, key))
+            value = as_int(_get(ctx, scenario, config, key))
             if value is None:
                 problems.append(f"leaves `{key}` at its default")
             elif isinstance(value, Unresolved):
@@ -444,7 +436,7 @@ def _check_reserved(ctx: Context, function: Resource, scenario: Scenario,
         yield Violation(f"Function `{name}` does not reserve concurrency", function.path)
         return
     path = function.at("Properties", "ReservedConcurrentExecutions")
-    value = _as_int(ctx.resolve(props["ReservedConcurrentExecutions"], scenario))
+    value = as_int(ctx.resolve(props["ReservedConcurrentExecutions"], scenario))
     if isinstance(value, Unresolved):
         yield Violation(f"Reserved concurrency of function `{name}` cannot be checked because "
                         f"{value.reason}", path)
@@ -484,8 +476,8 @@ def _demand(ctx: Context, scenario: Scenario, mapping: Resource, props: Mapping[
     if mode == "ON_DEMAND":
         return None  # on-demand streams have no fixed shard count to size against
     ids = (mapping.logical_id, stream.logical_id)
-    shards = _as_int(_get(ctx, scenario, stream_props, "ShardCount"))
-    factor = _as_int(_get(ctx, scenario, props, "ParallelizationFactor"))
+    shards = as_int(_get(ctx, scenario, stream_props, "ShardCount"))
+    factor = as_int(_get(ctx, scenario, props, "ParallelizationFactor"))
     for value, what in ((shards, f"the shard count of `{stream.logical_id}`"),
                         (factor, f"the parallelization factor of `{mapping.logical_id}`")):
         if isinstance(value, Unresolved):
@@ -601,7 +593,7 @@ def _compare(ctx: Context, function: Resource, scenario: Scenario, props: Mappin
     if "ReservedConcurrentExecutions" not in props or not demands:
         return
     path = function.at("Properties", "ReservedConcurrentExecutions")
-    reserved = _as_int(ctx.resolve(props["ReservedConcurrentExecutions"], scenario))
+    reserved = as_int(ctx.resolve(props["ReservedConcurrentExecutions"], scenario))
     name = function.logical_id
     unknown = [d.unknown for d in demands if d.unknown]
     if isinstance(reserved, Unresolved):
@@ -695,7 +687,7 @@ def concurrency_budget(ctx: Context) -> Iterator[Violation]:
             raw = variant.properties.get("ReservedConcurrentExecutions")
             if raw is None:
                 continue
-            value = _as_int(ctx.resolve(raw, variant.scenario))
+            value = as_int(ctx.resolve(raw, variant.scenario))
             if isinstance(value, Unresolved):
                 yield Violation(f"The stack's concurrency budget cannot be checked because the "
                                 f"reservation of `{function.logical_id}` is unknown "

@@ -90,42 +90,6 @@ def _items(value: Any) -> list[Any]:
     return [] if value is None or value is NO_VALUE else [value]
 
 
-def _truth(ctx: Context, value: Any, scenario: Scenario) -> bool | Unresolved:
-    resolved = ctx.resolve(value, scenario)
-    if isinstance(resolved, Unresolved):
-        return resolved
-    if isinstance(resolved, str):
-        return resolved.strip().lower() == "true"
-    return resolved is True
-
-
-def _skeleton(ctx: Context, value: Any, scenario: Scenario) -> str | None:
-    """Text of a Sub/Join/literal with deploy-time parts replaced by `*`."""
-    resolved = ctx.resolve(value, scenario)
-    if isinstance(resolved, str):
-        return resolved
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    (name, arg), = value.items()
-    if name == "Fn::Sub":
-        text = arg[0] if isinstance(arg, list) and arg and isinstance(arg[0], str) else arg
-        if not isinstance(text, str):
-            return None
-        for variable in set(sub_variables(text)):
-            known = ctx.resolve({"Ref": variable}, scenario) if "." not in variable else None
-            text = text.replace("${" + variable + "}",
-                                str(known) if isinstance(known, (str, int)) else "*")
-        return text
-    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
-            and isinstance(arg[0], str) and isinstance(arg[1], list):
-        parts = []
-        for item in arg[1]:
-            part = ctx.resolve(item, scenario)
-            parts.append(str(part) if isinstance(part, (str, int)) else "*")
-        return arg[0].join(parts)
-    return None
-
-
 # ------------------------------------------------------------------ availability zones
 
 def az_key(ctx: Context, subnet: Resource, properties: Mapping[str, Any],
@@ -376,7 +340,7 @@ def _routes_to_internet(ctx: Context, table: Resource, scenario: Scenario) -> bo
 
 def _is_public(ctx: Context, subnet: Resource, scenario: Scenario) -> bool:
     props = _pick(dict(subnet.properties), scenario)
-    if _truth(ctx, props.get("MapPublicIpOnLaunch", False), scenario) is True:
+    if ctx.truth(props.get("MapPublicIpOnLaunch", False), scenario) is True:
         return True
     return any(_routes_to_internet(ctx, t, scenario) for t in _route_tables(ctx, subnet,
                                                                              scenario))
@@ -404,7 +368,7 @@ def endpoint_service(ctx: Context, endpoint_props: Mapping[str, Any],
                      scenario: Scenario) -> str | None:
     """`s3`, `kinesis-streams`, `ecr.api`... from ServiceName in its usual forms (literal,
     `!Sub com.amazonaws.${AWS::Region}.s3`, Join); None when it cannot be read."""
-    text = _skeleton(ctx, endpoint_props.get("ServiceName"), scenario)
+    text = ctx.skeleton(endpoint_props.get("ServiceName"), scenario)
     if text is None:
         return None
     match = _SERVICE_NAME.match(text)
@@ -600,7 +564,7 @@ def _interface(ctx: Context, endpoint: Resource, scenario: Scenario) -> Iterator
     if isinstance(kind, Unresolved) or kind != "Interface":
         return  # an unknown type is reported by NET002
     noun = f"Interface endpoint `{endpoint.logical_id}`"
-    dns = _truth(ctx, props.get("PrivateDnsEnabled", False), scenario)
+    dns = ctx.truth(props.get("PrivateDnsEnabled", False), scenario)
     dns_path = endpoint.at("Properties", "PrivateDnsEnabled") if "PrivateDnsEnabled" in props \
         else endpoint.path
     if isinstance(dns, Unresolved):

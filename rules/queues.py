@@ -21,6 +21,8 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
+    as_int,
+    dead_letter_sources,
     fold,
     rule,
 )
@@ -57,14 +59,6 @@ def _is_flow_edge(source_type: str, path: tuple[Any, ...]) -> bool:
     return source_type != "AWS::Events::Rule" or path[5:6] == ("Arn",)
 
 
-def _is_dead_letter_edge(source_type: str, path: tuple[Any, ...]) -> bool:
-    if source_type == "AWS::Events::Rule":
-        return path[5:6] == ("DeadLetterConfig",)
-    if source_type == "AWS::Pipes::Pipe":
-        return "DeadLetterConfig" in path
-    return True
-
-
 def _flows(ctx: Context, queue: Resource) -> list[str]:
     found = []
     for source_type, under in FLOW_EDGES:
@@ -72,15 +66,6 @@ def _flows(ctx: Context, queue: Resource) -> list[str]:
             if _is_flow_edge(source_type, edge.path):
                 found.append(edge.source_id)
     return list(dict.fromkeys(found))
-
-
-def _dead_letter_of(ctx: Context, queue: Resource) -> list[str]:
-    found = []
-    for source_type, under in DEAD_LETTER_EDGES:
-        for edge in ctx.referrers(queue, types=(source_type,), under=under):
-            if _is_dead_letter_edge(source_type, edge.path):
-                found.append(edge.source_id)
-    return found
 
 
 def redrive_policy(ctx: Context, scenario: Scenario, value: Any) -> Any:
@@ -101,15 +86,6 @@ def redrive_policy(ctx: Context, scenario: Scenario, value: Any) -> Any:
         except ValueError:
             return Unresolved("its `RedrivePolicy` is not valid JSON")
     return resolved if isinstance(resolved, (dict, Unresolved)) else None
-
-
-def _as_int(value: Any) -> int | Unresolved | None:
-    if value is None or isinstance(value, Unresolved):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return Unresolved(f"`{value}` is not a whole number")
 
 
 # ------------------------------------------------------------------------------------ rules
@@ -177,7 +153,7 @@ def consumed_queue_redrive(ctx: Context) -> Iterator[Violation]:
     """
     for queue in ctx.resources():
         flows = _flows(ctx, queue)
-        if not flows or _dead_letter_of(ctx, queue):
+        if not flows or dead_letter_sources(ctx, queue):
             continue
         yield from ctx.each_variant(queue, lambda v, q=queue, f=flows[0]: _check_redrive(
             ctx, q, v.scenario, v.properties, f))
@@ -200,7 +176,7 @@ def _check_redrive(ctx: Context, queue: Resource, scenario: Scenario,
         yield Violation(f"Redrive policy of queue `{name}` names no `deadLetterTargetArn`",
                         path)
     limit = int(ctx.option("max_receive_count"))
-    count = _as_int(ctx.resolve(policy.get("maxReceiveCount"), scenario))
+    count = as_int(ctx.resolve(policy.get("maxReceiveCount"), scenario))
     if count is None:
         yield Violation(f"Redrive policy of queue `{name}` sets no `maxReceiveCount`", path)
     elif isinstance(count, Unresolved):
@@ -285,7 +261,7 @@ def _compare_retention(ctx: Context, scenario: Scenario, source: Resource, dlq: 
     periods = []
     for props in (branched["source"], branched["dlq"]):
         raw = props.get("MessageRetentionPeriod") if isinstance(props, dict) else None
-        periods.append(DEFAULT_RETENTION if raw is None else _as_int(ctx.resolve(raw, scenario)))
+        periods.append(DEFAULT_RETENTION if raw is None else as_int(ctx.resolve(raw, scenario)))
     source_period, dlq_period = periods
     path = (dlq.at("Properties", "MessageRetentionPeriod")
             if "MessageRetentionPeriod" in branched["dlq"] else dlq.path)

@@ -34,6 +34,7 @@ from cfnaudit.rule import (
     effect_of,
     exists_in,
     in_scenario,
+    is_true,
     located_statements,
     pattern_matches,
     principals_of,
@@ -51,10 +52,6 @@ SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 NEGATED_STRING_OPERATORS = ("StringNotEquals", "StringNotLike")
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def _is_true(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 def _log_destinations(ctx: Context) -> tuple[set[str], set[str]]:
@@ -140,7 +137,7 @@ def _encryption_condition(statement: Mapping[str, Any], ctx: Context) -> str:
                     v in KMS_ALGORITHMS for v in condition.values):
                 return "kms"
         if condition.base == "Null" and condition.key_is(SSE_HEADER) and all(
-                _is_true(v) for v in condition.values):
+                is_true(v) for v in condition.values):
             strength = "null"
     return strength
 
@@ -487,7 +484,7 @@ def _bucket_key(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violatio
             yield _unresolved(f"Bucket `{bucket.logical_id}`'s `BucketKeyEnabled`",
                               enabled.reason, bucket.at("Properties", *where,
                                                         "BucketKeyEnabled"))
-        elif not _is_true(enabled):
+        elif not is_true(enabled):
             path = (bucket.at("Properties", *where, "BucketKeyEnabled")
                     if "BucketKeyEnabled" in item else bucket.at("Properties", *where))
             yield Violation(f"Bucket `{bucket.logical_id}` encrypts with KMS without an S3 "
@@ -563,7 +560,7 @@ def _public_access(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Viola
         value = ctx.resolve(config[flag], v.scenario)
         if isinstance(value, Unresolved):
             yield _unresolved(f"Bucket `{name}`'s `{flag}`", value.reason, (*base, flag))
-        elif not _is_true(value):
+        elif not is_true(value):
             yield Violation(f"Bucket `{name}` sets `{flag}` to {value}", (*base, flag))
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Severity, Unresolved, Variant, Violation, rule
+from cfnaudit.rule import Context, Resource, Severity, Unresolved, Variant, Violation, as_int, rule
 
 BUCKET = "AWS::S3::Bucket"
 ARCHIVE_CLASSES = frozenset({"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"})
@@ -43,13 +43,9 @@ class Transition:
     path: tuple[Any, ...]
 
 
-def _as_int(value: Any) -> int | Unresolved:
-    if isinstance(value, Unresolved):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return Unresolved(f"`{value}` is not a whole number")
+def _days(value: Any) -> int | Unresolved:
+    days = as_int(value)
+    return Unresolved("no number of days is given") if days is None else days
 
 
 def _lifecycle(ctx: Context, variant: Variant) -> Lifecycle:
@@ -90,7 +86,7 @@ def _transitions(ctx: Context, bucket: Resource, variant: Variant,
             path = bucket.at(*RULES_PATH, index, *where)
             storage_class = ctx.resolve(entry.get("StorageClass"), variant.scenario)
             if "TransitionInDays" in entry:
-                days = _as_int(ctx.resolve(entry["TransitionInDays"], variant.scenario))
+                days = _days(ctx.resolve(entry["TransitionInDays"], variant.scenario))
                 yield Transition(storage_class, days, (*path, "TransitionInDays"))
             else:
                 yield Transition(storage_class, None, path)
@@ -103,7 +99,7 @@ def _whole_bucket_expires_within(ctx: Context, variant: Variant, lifecycle: Life
     for _, item in lifecycle.rules:
         if any(item.get(key) for key in SCOPE_KEYS) or "ExpirationInDays" not in item:
             continue
-        expires = _as_int(ctx.resolve(item["ExpirationInDays"], variant.scenario))
+        expires = _days(ctx.resolve(item["ExpirationInDays"], variant.scenario))
         if isinstance(expires, Unresolved):
             lifecycle.unknown.append(f"its expiry is unknown ({expires.reason})")
         elif expires <= days:
@@ -445,7 +441,7 @@ def _check_multipart(ctx: Context, bucket: Resource, variant: Variant) -> Iterat
         abort = item.get("AbortIncompleteMultipartUpload")
         if not isinstance(abort, dict):
             continue
-        days = _as_int(ctx.resolve(abort.get("DaysAfterInitiation"), variant.scenario))
+        days = _days(ctx.resolve(abort.get("DaysAfterInitiation"), variant.scenario))
         if isinstance(days, Unresolved):
             unknown.append(days.reason)
         elif days <= limit:
