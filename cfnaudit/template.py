@@ -153,7 +153,10 @@ def is_template(data: Mapping[str, Any]) -> bool:
         return True
     resources = data.get("Resources")
     if isinstance(resources, dict):
-        return any(isinstance(r, dict) and "Type" in r for r in resources.values())
+        # An entry with `Properties` but no `Type` is a template with a broken resource (a
+        # template error), not some other tool's YAML.
+        return any(isinstance(r, dict) and ("Type" in r or "Properties" in r)
+                   for r in resources.values())
     return "Resources" in data
 
 
