@@ -1,0 +1,188 @@
+"""Synthetic CloudFormation templates for the benchmark.
+
+`resources(n)` writes a template of exactly `n` resources: repeating groups of a KMS key, an S3
+bucket encrypted with it, a bucket policy, an SQS queue, a Lambda function and a CloudWatch alarm,
+linked by Ref, Fn::GetAtt and Fn::Sub the way real stacks are (one shared IAM role). Every group
+refers only to itself and the role, so the number of references grows linearly with `n`; a
+checker whose time grows faster than that is doing work per pair of resources.
+
+`conditions(n)` writes a template with `n` independent conditions, each on its own parameter, one
+bucket per condition and one bucket whose properties depend on all of them: a naive checker that
+enumerates every combination would try 2**n scenarios.
+
+Run `python bench/generate.py 500 > t.yaml` or `python bench/generate.py --conditions 30`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HEADER = 'AWSTemplateFormatVersion: "2010-09-09"\nDescription: synthetic benchmark template\n'
+
+ROLE = """\
+  SharedRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      ManagedPolicyArns:
+        - !Sub arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole
+"""
+
+# One group; {i} is the group number. Each entry is one resource.
+GROUP = (
+    """\
+  Key{i}:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: !Sub key ${{AWS::StackName}} {i}
+      EnableKeyRotation: true
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: Root
+            Effect: Allow
+            Principal: {{AWS: !Sub "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:root"}}
+            Action: kms:*
+            Resource: "*"
+""",
+    """\
+  Bucket{i}:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: aws:kms
+              KMSMasterKeyID: !GetAtt Key{i}.Arn
+      PublicAccessBlockConfiguration:
+        BlockPublicAcls: true
+        BlockPublicPolicy: true
+        IgnorePublicAcls: true
+        RestrictPublicBuckets: true
+      VersioningConfiguration: {{Status: Enabled}}
+      Tags:
+        - {{Key: Group, Value: "g{i}"}}
+""",
+    """\
+  BucketPolicy{i}:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket{i}
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: DenyInsecureTransport
+            Effect: Deny
+            Principal: "*"
+            Action: s3:*
+            Resource:
+              - !GetAtt Bucket{i}.Arn
+              - !Sub "${{Bucket{i}.Arn}}/*"
+            Condition: {{Bool: {{aws:SecureTransport: "false"}}}}
+""",
+    """\
+  Queue{i}:
+    Type: AWS::SQS::Queue
+    Properties:
+      KmsMasterKeyId: !Ref Key{i}
+      MessageRetentionPeriod: 345600
+      Tags:
+        - {{Key: Bucket, Value: !Ref Bucket{i}}}
+""",
+    """\
+  Function{i}:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt SharedRole.Arn
+      KmsKeyArn: !GetAtt Key{i}.Arn
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return event
+      Environment:
+        Variables:
+          QUEUE_URL: !Ref Queue{i}
+          BUCKET: !Ref Bucket{i}
+          TABLE_ARN: !Sub "arn:${{AWS::Partition}}:s3:::${{Bucket{i}}}/data"
+""",
+    """\
+  Alarm{i}:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: !Sub "errors of ${{Function{i}}}"
+      Namespace: AWS/Lambda
+      MetricName: Errors
+      Dimensions:
+        - {{Name: FunctionName, Value: !Ref Function{i}}}
+      Statistic: Sum
+      Period: 60
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+""",
+)
+
+
+def resources(n: int) -> str:
+    """A template of exactly `n` resources (n >= 1): the role, then groups cut to fit."""
+    if n < 1:
+        raise ValueError("a template needs at least one resource")
+    parts = [HEADER, "Resources:\n", ROLE]
+    for index in range(n - 1):
+        group, member = divmod(index, len(GROUP))
+        parts.append(GROUP[member].format(i=group))
+    return "".join(parts) + _outputs(n)
+
+
+def _outputs(n: int) -> str:
+    groups = (n - 1) // len(GROUP)
+    if groups == 0:
+        return ""
+    return (f"Outputs:\n  FirstBucketArn:\n    Value: !GetAtt Bucket0.Arn\n"
+            f"  LastKeyId:\n    Value: !Ref Key{groups - 1}\n")
+
+
+def conditions(n: int) -> str:
+    """`n` independent conditions, one bucket each, and one bucket depending on all of them."""
+    parts = [HEADER, "Parameters:\n"]
+    parts += [f"  Flag{i}:\n    Type: String\n    AllowedValues: ['yes', 'no']\n"
+              f"    Default: 'no'\n" for i in range(n)]
+    parts.append("Conditions:\n")
+    parts += [f"  On{i}: !Equals [!Ref Flag{i}, 'yes']\n" for i in range(n)]
+    parts.append("Resources:\n")
+    for i in range(n):
+        parts.append(
+            f"  Bucket{i}:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+            f"      VersioningConfiguration:\n"
+            f"        Status: !If [On{i}, Enabled, Suspended]\n"
+            f"      BucketEncryption: !If\n        - On{i}\n"
+            f"        - ServerSideEncryptionConfiguration:\n"
+            f"            - ServerSideEncryptionByDefault: {{SSEAlgorithm: aws:kms}}\n"
+            f"        - !Ref AWS::NoValue\n")
+    tags = "".join(f"        - Key: t{i}\n          Value: !If [On{i}, 'on', 'off']\n"
+                   for i in range(n))
+    parts.append("  Everything:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags:\n" + tags)
+    return "".join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int, help="number of resources (or of conditions)")
+    parser.add_argument("--conditions", action="store_true",
+                        help="write the independent-conditions template instead")
+    args = parser.parse_args(argv)
+    sys.stdout.write(conditions(args.count) if args.conditions else resources(args.count))
+
+
+if __name__ == "__main__":
+    main()
