@@ -29,7 +29,7 @@ from cfnaudit.policy import (
     statements,
     write_actions_allowed,
 )
-from cfnaudit.rule import Context, Rule, Severity, Violation
+from cfnaudit.rule import Context, Rule, Severity
 
 TEMPLATE = template_from("""
     Parameters:
