@@ -70,9 +70,10 @@ def measure(command: Sequence[str], timeout: float, stdout_path: Path | None = N
             ) -> tuple[float, float, float, int]:
     """(wall seconds, cpu seconds, peak RSS MB, exit code) of one process tree."""
     out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
+    err = stdout_path.with_suffix(".stderr").open("wb") if stdout_path else subprocess.DEVNULL
     try:
         start = time.perf_counter()
-        process = subprocess.Popen(list(command), stdout=out, stderr=subprocess.DEVNULL,
+        process = subprocess.Popen(list(command), stdout=out, stderr=err,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = start + timeout
         while True:
@@ -90,6 +91,7 @@ def measure(command: Sequence[str], timeout: float, stdout_path: Path | None = N
     finally:
         if stdout_path:
             out.close()  # type: ignore[union-attr]
+            err.close()  # type: ignore[union-attr]
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode
 
 
@@ -145,7 +147,7 @@ def command_for(tool: str, targets: Sequence[Path], directory: Path | None, out:
         return [binary, *where, "--framework", "cloudformation", "-o", "json", "--quiet",
                 "--skip-download", "--output-file-path", str(out.parent / out.stem)]
     if tool == "cfripper":
-        return [binary, *files, "--format", "json", "--output-folder", str(out.parent / out.stem)]
+        return [binary, *files, "--format", "json"]  # one JSON line per template on stdout
     raise ValueError(tool)
 
 
@@ -229,7 +231,8 @@ def benchmark(args: argparse.Namespace) -> list[Measurement]:
              runs: int, timeout: float) -> None:
         out = outputs / f"{tool}-{name.replace(' ', '_')}.json"
         command = command_for(tool, targets, directory, out)
-        stdout = out if tool == "cfn-lint" else None
+        # stdout and stderr are kept; cfnaudit and checkov write their reports themselves.
+        stdout = out.with_suffix(".stdout") if tool in ("cfnaudit", "checkov") else out
         result = run_case(tool, name, command, runs, timeout, stdout)
         result.note = "; ".join(filter(None, [result.note, coverage(tool, out, len(targets))]))
         results.append(result)
@@ -266,8 +269,7 @@ def coverage(tool: str, out: Path, expected: int) -> str:
     """What the tool's own output says it checked, so a tool that stopped early is visible."""
     try:
         if tool == "cfripper":
-            folder = out.parent / out.stem
-            written = len(list(folder.iterdir())) if folder.is_dir() else 0
+            written = out.read_text().count('"failures"')
             if written < expected:
                 return (f"ABORTED: results for {written} of {expected} files (cfripper stops "
                         "at the first template its model rejects)")
