@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -97,12 +98,21 @@ def display_path(path: Path) -> str:
     """Relative to the working directory when below it, with forward slashes. Symbolic links
     are not resolved: a file is shown under the name it was reached by."""
     cwd = Path.cwd()
-    for candidate in (Path(os.path.abspath(path)), path.resolve()):
+    for candidate in (Path(os.path.abspath(path)), _resolved(path)):
         try:
             return candidate.relative_to(cwd).as_posix()
         except ValueError:
             continue
     return path.as_posix()
+
+
+def _resolved(path: Path) -> Path:
+    """`path` with links resolved; as given when a link loop makes that impossible (the read
+    then reports the loop for that file alone)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: "Symlink loop" before Python 3.13
+        return path
 
 
 def walk_options(config: Config) -> WalkOptions:
@@ -148,13 +158,19 @@ def looks_like_template(text: str) -> bool:
 
 def _read(path: Path, limits: Limits) -> bytes:
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            # A named pipe or device would block or never end: only regular files are read.
+            raise DecodeError("not a regular file")
+        size = status.st_size
         if size > limits.max_bytes:
             raise DecodeError(f"file is {size} bytes, over the {limits.max_bytes}-byte limit")
         with path.open("rb") as handle:
             return handle.read(limits.max_bytes + 1)
     except FileNotFoundError:
         raise DecodeError("file not found") from None
+    except RuntimeError:  # a symbolic link loop, before Python 3.13 made it an OSError
+        raise DecodeError("cannot read file: symbolic link loop") from None
     except IsADirectoryError:
         raise DecodeError("is a directory") from None
     except OSError as exc:
@@ -192,7 +208,7 @@ def _plan(paths: Sequence[Path], config: Config) -> tuple[list[Path], list[FileO
     seen: set[str] = set()
     for candidate in walk(paths, walk_options(config)):
         path = candidate.path
-        key = str(path.resolve()) if path.exists() else str(path)
+        key = str(_resolved(path))
         if key in seen:
             continue
         seen.add(key)
