@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 
 Node = tuple[str, str]  # (section, name): ("Resources", "Bucket"), ("Parameters", "Env"), ...
 
+# SAM properties that the transform expands into separate resources (see `_ordering`).
+_TRANSFORM_SPLIT: dict[str, frozenset[str]] = {
+    "AWS::Serverless::Function": frozenset({"Events"}),
+    "AWS::Serverless::StateMachine": frozenset({"Events"}),
+    "AWS::Serverless::GraphQLApi": frozenset({"DataSources", "Functions", "Resolvers"}),
+}
+
 # Keys of a resource entry that are not walked for references (handled on their own).
 _OWN_KEYS = frozenset({"Type", "Condition", "DependsOn"})
 
@@ -243,10 +250,8 @@ class ResourceGraph:
         import networkx as nx
 
         graph: nx.DiGraph[str] = nx.DiGraph()
-        for node, edges in self._out.items():
-            if node[0] == "Resources":
-                graph.add_edges_from((node[1], e.target[1]) for e in edges
-                                     if e.target[0] == "Resources")
+        for source, targets in self._ordering().items():
+            graph.add_edges_from((source, target) for target in targets)
         cycles = []
         components = (c for c in nx.strongly_connected_components(graph)
                       if len(c) > 1 or any(graph.has_edge(n, n) for n in c))
@@ -256,15 +261,27 @@ class ResourceGraph:
             cycles.append([edges[0][0], *(v for _, v in edges)])
         return cycles
 
-    def _is_acyclic(self) -> bool:
-        """Kahn's algorithm over resource-to-resource edges."""
+    def _ordering(self) -> dict[str, set[str]]:
+        """Resource -> resources it must be created after. References a SAM resource makes
+        from a part the transform turns into resources of their own (a function's `Events`,
+        a GraphQL API's `DataSources`, `Functions`, `Resolvers`) order those new resources,
+        not the SAM resource itself, so they are left out."""
+        resources = self.template.resources
         successors: dict[str, set[str]] = {}
-        indegree: dict[str, int] = dict.fromkeys(self.template.resources, 0)
         for node, edges in self._out.items():
             if node[0] != "Resources":
                 continue
-            targets = {e.target[1] for e in edges if e.target[0] == "Resources"}
-            successors[node[1]] = targets
+            split = _TRANSFORM_SPLIT.get(resources[node[1]].type, ())
+            successors[node[1]] = {
+                e.target[1] for e in edges if e.target[0] == "Resources"
+                and not (len(e.path) > 3 and e.path[2] == "Properties" and e.path[3] in split)}
+        return successors
+
+    def _is_acyclic(self) -> bool:
+        """Kahn's algorithm over the edges that order resource creation."""
+        successors = self._ordering()
+        indegree: dict[str, int] = dict.fromkeys(self.template.resources, 0)
+        for targets in successors.values():
             for target in targets:
                 indegree[target] += 1
         ready = [n for n, d in indegree.items() if d == 0]

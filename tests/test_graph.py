@@ -156,3 +156,24 @@ def test_transforms_make_unknown_names_lenient() -> None:
             Properties: {QueueName: !Ref ServerlessRestApi}
     """))
     assert graph.dangling == []
+
+
+def test_sam_event_wiring_does_not_make_a_cycle() -> None:
+    graph = ResourceGraph(template_from("""
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Api:
+            Type: AWS::Serverless::Api
+            Properties:
+              DefinitionBody: {uri: !Sub "${Handler.Arn}"}
+          Handler:
+            Type: AWS::Serverless::Function
+            Properties:
+              Events:
+                Get: {Type: Api, Properties: {RestApiId: !Ref Api}}
+          Loop:
+            Type: AWS::Serverless::Function
+            Properties:
+              Environment: {Variables: {SELF: !Ref Loop}}
+    """))
+    assert graph.resource_cycles() == [["Loop", "Loop"]]
