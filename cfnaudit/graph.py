@@ -242,9 +242,14 @@ class ResourceGraph:
 
     def resource_cycles(self) -> list[list[str]]:
         """One cycle (as a closed list of logical ids) per strongly connected group of
-        resources, groups ordered by their smallest id. Acyclic graphs, the common case, are
-        settled by Kahn's algorithm without importing networkx; only a cyclic template pays
-        for networkx's strongly connected components and cycle search."""
+        resources, groups ordered by their smallest id."""
+        return [cycle for cycle, _ in self.cycle_groups()]
+
+    def cycle_groups(self) -> list[tuple[list[str], list[str]]]:
+        """(one cycle, all members sorted) per strongly connected group of resources: breaking
+        the named cycle is not enough while other members still depend on each other.
+        Acyclic graphs, the common case, are settled by Kahn's algorithm without importing
+        networkx; only a cyclic template pays for its components and cycle search."""
         if self._is_acyclic():
             return []
         import networkx as nx
@@ -258,7 +263,7 @@ class ResourceGraph:
         for component in sorted(components, key=min):
             start = min(component)
             edges = nx.find_cycle(graph.subgraph(component), source=start)
-            cycles.append([edges[0][0], *(v for _, v in edges)])
+            cycles.append(([edges[0][0], *(v for _, v in edges)], sorted(component)))
         return cycles
 
     def _ordering(self) -> dict[str, set[str]]:

@@ -72,9 +72,12 @@ def dependency_cycle(ctx: Context) -> Iterator[Violation]:
     """
     for resource in ctx.resources(*{r.type for r in ctx.template.resources.values()}):
         ctx.examine(resource)
-    for cycle in ctx.graph.resource_cycles():
+    for cycle, members in ctx.graph.cycle_groups():
         first, second = cycle[0], cycle[1]
         edge = next(e for e in ctx.graph.targets(first) if e.target_id == second)
         chain = " → ".join(f"`{name}`" for name in cycle)
+        others = [f"`{name}`" for name in members if name not in cycle]
+        verb = "is" if len(others) == 1 else "are"
+        also = f"; {', '.join(others)} {verb} caught in the same loop" if others else ""
         yield Violation(f"dependency cycle {chain}: CloudFormation cannot order these "
-                        "resources", edge.path, key=",".join(sorted(cycle[:-1])))
+                        f"resources{also}", edge.path, key=",".join(members))

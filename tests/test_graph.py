@@ -177,3 +177,13 @@ def test_sam_event_wiring_does_not_make_a_cycle() -> None:
               Environment: {Variables: {SELF: !Ref Loop}}
     """))
     assert graph.resource_cycles() == [["Loop", "Loop"]]
+
+
+def test_cycle_groups_name_every_member() -> None:
+    graph = ResourceGraph(template_from("""
+        Resources:
+          A: {Type: AWS::SQS::Queue, Properties: {QueueName: !GetAtt B.QueueName}}
+          B: {Type: AWS::SQS::Queue, Properties: {QueueName: !GetAtt A.QueueName}, DependsOn: C}
+          C: {Type: AWS::SQS::Queue, Properties: {QueueName: !GetAtt A.QueueName}}
+    """))
+    assert graph.cycle_groups() == [(["A", "B", "A"], ["A", "B", "C"])]
