@@ -267,6 +267,11 @@ def benchmark(args: argparse.Namespace) -> list[Measurement]:
 
 def coverage(tool: str, out: Path, expected: int) -> str:
     """What the tool's own output says it checked, so a tool that stopped early is visible."""
+    stderr = out.with_suffix(".stderr")
+    if tool != "cfnaudit" and stderr.is_file() and "Traceback" in stderr.read_text(
+            errors="replace"):
+        last = stderr.read_text(errors="replace").strip().splitlines()[-1][:120]
+        return f"CRASHED, no complete report ({last}); see {stderr.name}"
     try:
         if tool == "cfripper":
             written = out.read_text().count('"failures"')
@@ -301,7 +306,7 @@ def ratios(results: Sequence[Measurement]) -> list[str]:
     for (tool, case), m in sorted(by.items()):
         mine = by.get(("cfnaudit", case))
         if (tool in ("cfnaudit", "floor") or mine is None or m.exit_code == -9
-                or "ABORTED" in m.note):
+                or "ABORTED" in m.note or "CRASHED" in m.note):
             continue
         ratio = m.wall_s / mine.wall_s
         speed = f"{ratio:.1f}x faster than" if ratio >= 1 else f"{1 / ratio:.1f}x slower than"
