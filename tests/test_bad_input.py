@@ -187,9 +187,6 @@ def test_a_directory_symlink_loop_is_not_followed(good_and: Path) -> None:
     assert [Path(o.file).name for o in report.files] == ["good.yaml"]
 
 
-@pytest.mark.xfail(strict=True, reason="api.py resolves every path with Path.resolve(), which "
-                   "raises RuntimeError on a file symlink loop and aborts the run (CI engineer's "
-                   "file; reported)")
 def test_a_file_symlink_loop_is_an_error_for_that_file_only(good_and: Path) -> None:
     (good_and / "a.yaml").symlink_to(good_and / "b.yaml")
     (good_and / "b.yaml").symlink_to(good_and / "a.yaml")
@@ -199,8 +196,6 @@ def test_a_file_symlink_loop_is_an_error_for_that_file_only(good_and: Path) -> N
     assert _files_with(document, "CFA001") == {"a.yaml", "b.yaml"}
 
 
-@pytest.mark.xfail(strict=True, reason="api._read opens a named pipe and blocks waiting for a "
-                   "writer; it needs a regular-file check (CI engineer's file; reported)")
 def test_a_named_pipe_does_not_hang_the_scan(good_and: Path) -> None:
     os.mkfifo(good_and / "pipe.yaml")
     try:
