@@ -59,4 +59,26 @@ def render(report: Report) -> str:
         document["baseline"] = {"file": outcome.file, "entries": outcome.entries,
                                 "matched": outcome.matched,
                                 "stale": [e.to_dict() for e in outcome.stale]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _dump(document)
+
+
+def _dump(document: dict[str, Any]) -> str:
+    """Top-level keys one per line, each file and finding one compact line. `indent=` would
+    send everything through json's pure-Python encoder, most of a large scan's time."""
+    def compact(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+    lines = ["{"]
+    last = len(document) - 1
+    for index, (key, value) in enumerate(document.items()):
+        comma = "," if index < last else ""
+        if isinstance(value, list) and value:
+            lines.append(f"  {compact(key)}: [")
+            final = len(value) - 1
+            lines.extend(f"    {compact(item)}{',' if i < final else ''}"
+                         for i, item in enumerate(value))
+            lines.append(f"  ]{comma}")
+        else:
+            lines.append(f"  {compact(key)}: {compact(value)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
