@@ -205,6 +205,7 @@ def referenced_resources(text: str, template: Template) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)  # policies repeat the same few patterns many times
 def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile(body, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)

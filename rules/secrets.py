@@ -7,6 +7,7 @@ describes the secret (`SecretArn`, `PasswordLength`, `TOKEN_TABLE`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping
@@ -54,6 +55,7 @@ def words(name: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(name)]
 
 
+@functools.lru_cache(maxsize=8192)  # the same property names recur in every template
 def looks_like_secret(name: str) -> bool:
     parts = words(name)
     if not parts or parts[-1] in _DESCRIBING:
