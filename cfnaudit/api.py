@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -97,22 +98,28 @@ def resolve_rules(config: Config) -> tuple[Rule, ...]:
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, with forward slashes. Symbolic links
     are not resolved: a file is shown under the name it was reached by."""
-    cwd = Path.cwd()
-    for candidate in (Path(os.path.abspath(path)), _resolved(path)):
-        try:
-            return candidate.relative_to(cwd).as_posix()
-        except ValueError:
-            continue
+    absolute = os.path.abspath(path)
+    for base in _working_directories(os.getcwd()):
+        if absolute.startswith(base):
+            return Path(absolute[len(base):]).as_posix()
     return path.as_posix()
 
 
-def _resolved(path: Path) -> Path:
-    """`path` with links resolved; as given when a link loop makes that impossible (the read
-    then reports the loop for that file alone)."""
+@functools.lru_cache(maxsize=4)
+def _working_directories(cwd: str) -> tuple[str, ...]:
+    """The working directory as named and with its links resolved (an absolute path may be
+    given in either form), each with a trailing separator."""
+    return tuple(dict.fromkeys(os.path.join(d, "") for d in (cwd, os.path.realpath(cwd))))
+
+
+def _identity(path: Path) -> tuple[int, int] | str:
+    """The same file reached by two names (a link, `./a` and `a`) is scanned once. A file that
+    cannot be stat'ed (missing, a link loop) is keyed by name; reading it reports why."""
     try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # RuntimeError: "Symlink loop" before Python 3.13
-        return path
+        status = os.stat(path)
+    except OSError:
+        return os.path.abspath(path)
+    return status.st_dev, status.st_ino
 
 
 def walk_options(config: Config) -> WalkOptions:
@@ -205,10 +212,10 @@ def _plan(paths: Sequence[Path], config: Config) -> tuple[list[Path], list[FileO
     """Files to scan (each once) and the outcomes of files excluded by configuration."""
     targets: list[Path] = []
     excluded: list[FileOutcome] = []
-    seen: set[str] = set()
+    seen: set[tuple[int, int] | str] = set()
     for candidate in walk(paths, walk_options(config)):
         path = candidate.path
-        key = str(_resolved(path))
+        key = _identity(path)
         if key in seen:
             continue
         seen.add(key)
