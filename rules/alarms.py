@@ -10,8 +10,9 @@ metric-math alarms (`Metrics` entries with a `MetricStat`) both count.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cfnaudit.rule import (
@@ -22,6 +23,8 @@ from cfnaudit.rule import (
     Unresolved,
     Variant,
     Violation,
+    exists_in,
+    in_scenario,
     is_dead_letter_queue,
     is_deployment_helper,
     rule,
@@ -60,36 +63,39 @@ class WatchedMetric:
     names: frozenset[str]
 
 
-def name_key(ctx: Context, value: Any) -> str | None:
+def name_key(ctx: Context, value: Any, scenario: Scenario = ()) -> str | None:
     """A comparable key for a physical name: its literal value, or for an expression that has
     no literal value, the expression itself (two identical `Fn::Sub`s name the same thing)."""
     if value is None:
         return None
-    literal = ctx.literal(value)
+    literal = ctx.literal(value, scenario)
     if literal is not None:
         return literal
     return "expr:" + json.dumps(value, sort_keys=True, default=str)
 
 
-def _metric(ctx: Context, alarm: Resource, spec: Mapping[str, Any], dimensions: Path
-            ) -> WatchedMetric:
+def _metric(ctx: Context, alarm: Resource, spec: Mapping[str, Any], dimensions: Path,
+            scenario: Scenario) -> WatchedMetric:
     raw = spec.get("Dimensions")
     names = set()
     for item in raw if isinstance(raw, list) else ():
         if isinstance(item, dict):
-            key = name_key(ctx, item.get("Value"))
+            key = name_key(ctx, item.get("Value"), scenario)
             if key is not None:
                 names.add(key)
-    return WatchedMetric(alarm, ctx.literal(spec.get("Namespace")),
-                         ctx.literal(spec.get("MetricName")), dimensions, frozenset(names))
+    return WatchedMetric(alarm, ctx.literal(spec.get("Namespace"), scenario),
+                         ctx.literal(spec.get("MetricName"), scenario), dimensions,
+                         frozenset(names))
 
 
-def alarm_metrics(ctx: Context, alarm: Resource) -> list[WatchedMetric]:
-    """The metrics of a single-metric or metric-math alarm."""
-    props = alarm.properties
+def alarm_metrics(ctx: Context, alarm: Resource, scenario: Scenario = ()) -> list[WatchedMetric]:
+    """The metrics of a single-metric or metric-math alarm, as deployed in `scenario`."""
+    props = in_scenario(alarm.properties, scenario) if scenario else alarm.properties
+    if not isinstance(props, Mapping):
+        return []
     found = []
     if "MetricName" in props:
-        found.append(_metric(ctx, alarm, props, ("Properties", "Dimensions")))
+        found.append(_metric(ctx, alarm, props, ("Properties", "Dimensions"), scenario))
     metrics = props.get("Metrics")
     for i, query in enumerate(metrics if isinstance(metrics, list) else ()):
         stat = query.get("MetricStat") if isinstance(query, dict) else None
@@ -97,53 +103,86 @@ def alarm_metrics(ctx: Context, alarm: Resource) -> list[WatchedMetric]:
         if isinstance(metric, dict):
             found.append(_metric(ctx, alarm, metric,
                                  ("Properties", "Metrics", i, "MetricStat", "Metric",
-                                  "Dimensions")))
+                                  "Dimensions"), scenario))
     return found
 
 
 class AlarmIndex:
-    """Every alarm metric of the template, indexed by alarm and by literal dimension value.
-    Built once per rule run: lookups per resource then go through the graph."""
+    """Every alarm of the template, indexed by the literal dimension values its metrics carry
+    in any scenario. Built once per rule run: lookups per resource go through the graph."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.by_alarm: dict[str, list[WatchedMetric]] = {}
-        self.by_name: dict[str, list[WatchedMetric]] = {}
+        self.by_name: dict[str, set[str]] = {}
         for alarm in ctx.resources(ALARM):
-            metrics = alarm_metrics(ctx, alarm)
-            self.by_alarm[alarm.logical_id] = metrics
-            for metric in metrics:
-                for name in metric.names:
-                    self.by_name.setdefault(name, []).append(metric)
+            for variant in ctx.variants(alarm):
+                for metric in alarm_metrics(ctx, alarm, variant.scenario):
+                    for name in metric.names:
+                        self.by_name.setdefault(name, set()).add(alarm.logical_id)
 
-    def watching(self, resource: Resource) -> list[WatchedMetric]:
-        """Alarm metrics whose dimensions refer to `resource` or carry its physical name."""
-        found: dict[tuple[str, Path], WatchedMetric] = {}
-        for edge in self.ctx.referrers(resource, types=(ALARM,), kinds=("Ref", "GetAtt", "Sub")):
-            for metric in self.by_alarm.get(edge.source_id, ()):
-                if edge.under(*metric.dimensions):
-                    found[(metric.alarm.logical_id, metric.dimensions)] = metric
+    def candidates(self, resource: Resource) -> list[Resource]:
+        """Alarms whose dimensions refer to `resource` or carry its physical name in some
+        scenario, in template order. Whether they watch it in a given scenario is decided by
+        `watching`."""
+        ids = {e.source_id for e in self.ctx.referrers(
+            resource, types=(ALARM,), kinds=("Ref", "GetAtt", "Sub"))}
+        for variant in self.ctx.variants(resource):  # the name may depend on a condition
+            key = self.physical_name(resource, variant.scenario)
+            if key is not None:
+                ids |= self.by_name.get(key, set())
+        return [r for r in self.ctx.template.of_type(ALARM) if r.logical_id in ids]
+
+    def physical_name(self, resource: Resource, scenario: Scenario = ()) -> str | None:
         name_property = NAME_PROPERTY.get(resource.type)
-        key = name_key(self.ctx, resource.properties.get(name_property)) if name_property else None
-        for metric in self.by_name.get(key, ()) if key else ():
-            found[(metric.alarm.logical_id, metric.dimensions)] = metric
-        return list(found.values())
-
-
-
-def _uncovered_suffix(resource: Resource, alarms: Iterable[Resource]) -> str | None:
-    """None when some alarm exists whenever `resource` does; otherwise the scenario wording for
-    when it is unwatched (`" when IsProd is false"`), or "" when there is no alarm at all."""
-    conditions = set()
-    for alarm in alarms:
-        if alarm.condition is None or alarm.condition == resource.condition:
+        if name_property is None:
             return None
-        conditions.add(alarm.condition)
-    if not conditions:
-        return ""
-    if len(conditions) == 1:
-        return f" when {conditions.pop()} is false"
-    return None  # several conditional alarms: beyond what is worth enumerating here
+        return name_key(self.ctx, resource.properties.get(name_property), scenario)
+
+    def watching(self, resource: Resource, scenario: Scenario) -> list[WatchedMetric]:
+        """Metrics of the alarms that exist in `scenario` whose dimensions there refer to
+        `resource` or carry its physical name."""
+        name = self.physical_name(resource, scenario)
+        found = []
+        for alarm in self.candidates(resource):
+            if not exists_in(alarm, scenario):
+                continue
+            props = in_scenario(alarm.properties, scenario)
+            for metric in alarm_metrics(self.ctx, alarm, scenario):
+                values = _dimension_values(props, metric.dimensions[1:])
+                if any(_refers(self.ctx, v, resource) for v in values) or (
+                        name is not None and name in metric.names):
+                    found.append(metric)
+        return found
+
+
+def _dimension_values(props: Any, path: Path) -> list[Any]:
+    node = props
+    for key in path:
+        if isinstance(node, Mapping) and isinstance(key, str):
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+        else:
+            return []
+    return [d.get("Value") for d in node if isinstance(d, Mapping)] \
+        if isinstance(node, list) else []
+
+
+def _refers(ctx: Context, value: Any, resource: Resource) -> bool:
+    """Does a dimension value name `resource` through Ref, GetAtt or Sub, also inside other
+    functions (`!Select [1, !Split ["/", !GetAtt Stream.Arn]]`)?"""
+    if ctx.ref_target(value) == resource.logical_id:
+        return True
+    if isinstance(value, Mapping):
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str) and any(
+                v.split(".", 1)[0] == resource.logical_id for v in sub_variables(text)):
+            return True
+        return any(_refers(ctx, item, resource) for item in value.values())
+    if isinstance(value, list):
+        return any(_refers(ctx, item, resource) for item in value)
+    return False
 
 
 def _group_text(group: list[str]) -> str:
@@ -159,14 +198,17 @@ def metric_groups(ctx: Context) -> list[list[str]]:
 
 def coverage_violations(ctx: Context, index: AlarmIndex, resource: Resource, noun: str,
                         namespace: str) -> Iterator[Violation]:
-    watching = [m for m in index.watching(resource)
-                if m.namespace is None or m.namespace == namespace]
-    for group in metric_groups(ctx):
-        alarms = [m.alarm for m in watching if m.metric in group]
-        suffix = _uncovered_suffix(resource, alarms)
-        if suffix is not None:
-            yield Violation(f"{noun} `{resource.logical_id}` has no alarm on "
-                            f"{_group_text(group)}{suffix}", resource.path, key="|".join(group))
+    """One violation per required metric group that no alarm watches, in every scenario of
+    the resource and its candidate alarms (folded: "... when IsProd is false")."""
+    def check(scenario: Scenario) -> Iterator[Violation]:
+        watched = {m.metric for m in index.watching(resource, scenario)
+                   if m.namespace is None or m.namespace == namespace}
+        for group in metric_groups(ctx):
+            if not watched & set(group):
+                yield Violation(f"{noun} `{resource.logical_id}` has no alarm on "
+                                f"{_group_text(group)}", resource.path, key="|".join(group))
+
+    yield from ctx.each_scenario(resource, index.candidates(resource), check)
 
 
 # ---------------------------------------------------------------------------- coverage
@@ -616,22 +658,27 @@ def glue_job_failure_alerting(ctx: Context) -> Iterator[Violation]:
     alerts = glue_alerts(ctx)
     failure_metrics = set(ctx.option("failure_metrics"))
     for job in ctx.resources():
-        watching = [m for m in index.watching(job)
-                    if m.metric in failure_metrics and m.namespace in (None, "Glue")]
-        if _uncovered_suffix(job, (m.alarm for m in watching)) is None:
-            continue
         referring = {e.source_id for e in ctx.referrers(
             job, types=("AWS::Events::Rule",), under=("Properties", "EventPattern"))}
         name = name_key(ctx, job.properties.get("Name"))
         mine = [a for a in alerts if a.all_jobs or a.events_rule.logical_id in referring
                 or (name is not None and name in a.job_names)]
-        for state in ctx.option("required_states"):
-            rules = [a.events_rule for a in mine if a.states is None or state in a.states]
-            suffix = _uncovered_suffix(job, rules)
-            if suffix is not None:
-                yield Violation(f"Glue job `{job.logical_id}` has no alert on {state} runs "
-                                "(no EventBridge rule notifying SNS, no alarm on its failure "
-                                f"metrics){suffix}", job.path, key=state)
+        related = [*index.candidates(job), *(a.events_rule for a in mine)]
+        yield from ctx.each_scenario(job, related, partial(
+            _glue_alert_gaps, ctx, index, job, mine, failure_metrics))
+
+
+def _glue_alert_gaps(ctx: Context, index: AlarmIndex, job: Resource, alerts: list[GlueAlert],
+                     failure_metrics: set[str], scenario: Scenario) -> Iterator[Violation]:
+    if any(m.metric in failure_metrics and m.namespace in (None, "Glue")
+           for m in index.watching(job, scenario)):
+        return
+    for state in ctx.option("required_states"):
+        if not any(exists_in(a.events_rule, scenario) for a in alerts
+                   if a.states is None or state in a.states):
+            yield Violation(f"Glue job `{job.logical_id}` has no alert on {state} runs "
+                            "(no EventBridge rule notifying SNS, no alarm on its failure "
+                            "metrics)", job.path, key=state)
 
 
 # ------------------------------------------------------------------------- alarm actions
