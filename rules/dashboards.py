@@ -19,9 +19,13 @@ from typing import Any
 from cfnaudit.rule import (
     Context,
     Resource,
+    Scenario,
     Severity,
     Unresolved,
     Violation,
+    exists_in,
+    fold,
+    in_scenario,
     is_dead_letter_queue,
     is_deployment_helper,
     rule,
@@ -188,13 +192,17 @@ class Charts:
     problems: list[Violation]
 
 
-def read_dashboards(ctx: Context) -> Charts:
+def read_dashboards(ctx: Context, scenario: Scenario = ()) -> Charts:
+    """What the dashboards that exist in `scenario` chart, their bodies as deployed there."""
     out = Rendering()
     charted: list[ChartedMetric] = []
     problems: list[Violation] = []
     for dashboard in ctx.resources(DASHBOARD):
+        if not exists_in(dashboard, scenario):
+            continue
         path = dashboard.at("Properties", "DashboardBody")
-        text = render(ctx, dashboard.properties.get("DashboardBody", ""), out)
+        body_value = in_scenario(dashboard.properties.get("DashboardBody", ""), scenario)
+        text = render(ctx, body_value, out)
         if isinstance(text, Unresolved):
             problems.append(Violation(f"Dashboard `{dashboard.logical_id}` body cannot be "
                                       f"checked because {text.reason}", path))
@@ -281,12 +289,17 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     - [Using CloudWatch dashboards](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Dashboards.html)
     """
     components = pipeline_components(ctx)
-    if not components or any(True for _ in ctx.resources(DASHBOARD)):
+    dashboards = list(ctx.resources(DASHBOARD))
+    if not components or any(d.condition is None for d in dashboards):
         return
     names = [f"`{r.logical_id}`" for r, _ in components]
     listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    yield Violation(f"Stack has pipeline components ({listed}) but no CloudWatch dashboard",
-                    components[0][0].path)
+    violation = Violation(f"Stack has pipeline components ({listed}) but no CloudWatch "
+                          "dashboard", components[0][0].path)
+    # Dashboards that exist only under a condition leave the other scenarios without one.
+    scenarios, _ = ctx.scenarios.enumerate({d.condition for d in dashboards if d.condition})
+    yield from fold([(s, [violation] if not any(exists_in(d, s) for d in dashboards) else [])
+                     for s in scenarios])
 
 
 _KIND = {
@@ -301,11 +314,13 @@ def _matches(metric: str, wanted: str) -> bool:
     return metric.startswith(wanted[:-1]) if wanted.endswith("*") else metric == wanted
 
 
-def _shows(ctx: Context, charts: Charts, resource: Resource, namespace: str) -> list[str]:
+def _shows(ctx: Context, charts: Charts, resource: Resource, namespace: str,
+           scenario: Scenario) -> list[str]:
     """Names of the metrics charted with a dimension that refers to `resource` (through a
     reference or its literal physical name)."""
     name_property = NAME_PROPERTY.get(resource.type)
-    literal = ctx.literal(resource.properties.get(name_property)) if name_property else None
+    literal = ctx.literal(resource.properties.get(name_property), scenario) \
+        if name_property else None
     shown = []
     for metric in charts.metrics:
         if metric.namespace != namespace and not _TOKEN.search(metric.namespace):
@@ -384,19 +399,38 @@ def dashboard_component_coverage(ctx: Context) -> Iterator[Violation]:
 
     ## Known problems
     Search expressions (`SEARCH(...)`) and metric math in `expression` rows are not
-    interpreted. Widget conditions (a dashboard that exists only under a condition) are
-    ignored.
+    interpreted.
 
     ## References
     - [Dashboard body structure and syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html)
     """
-    charts = read_dashboards(ctx)
-    yield from charts.problems
-    if not any(True for _ in ctx.resources(DASHBOARD)):
+    dashboards = list(ctx.resources(DASHBOARD))
+    if not dashboards:
         return
-    for resource, kind in pipeline_components(ctx):
+    components = pipeline_components(ctx)
+    # Bodies chosen by Fn::If and conditional dashboards are read in every scenario.
+    names: set[str] = set()
+    for dashboard in dashboards:
+        names |= ctx.graph.conditions_used.get(dashboard.logical_id, set())
+        if dashboard.condition:
+            names.add(dashboard.condition)
+    scenarios, truncated = ctx.scenarios.enumerate(names)
+    if truncated:
+        ctx.truncated.add(dashboards[0].logical_id)
+    yield from fold([(s, list(_coverage_gaps(ctx, components, s))) for s in scenarios])
+
+
+def _coverage_gaps(ctx: Context, components: list[tuple[Resource, str]], scenario: Scenario
+                   ) -> Iterator[Violation]:
+    charts = read_dashboards(ctx, scenario)
+    yield from charts.problems
+    if not any(exists_in(d, scenario) for d in ctx.template.of_type(DASHBOARD)):
+        return  # MON030 reports a stack without a dashboard
+    for resource, kind in components:
+        if not exists_in(resource, scenario):
+            continue
         noun, namespace, option = _KIND[kind]
-        shown = _shows(ctx, charts, resource, namespace)
+        shown = _shows(ctx, charts, resource, namespace, scenario)
         for entry in ctx.option(option):
             group = [m.strip() for m in str(entry).split("|") if m.strip()]
             if not any(_matches(metric, wanted) for metric in shown for wanted in group):
