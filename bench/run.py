@@ -1,10 +1,14 @@
 """Benchmark cfnaudit against cfn-lint, checkov and cfripper on the same files, same machine.
 
     python bench/run.py                      # everything (the other tools take minutes)
-    python bench/run.py --tools cfnaudit     # cfnaudit and the parse floor only
-    python bench/run.py --corpus PATH --runs 9
+    python bench/run.py --tools              # cfnaudit and the parse floor only
+    python bench/run.py --corpus PATH --runs 9 --search-budget 900
 
-Each tool runs in its normal batch mode as a separate process; wall time is measured around the
+Each tool runs in its normal batch mode as a separate process. cfn-lint, checkov and cfripper
+crash or abort their batch run on some real templates, so before the corpus is timed the script
+finds, per tool, the files that break its batch run (bench/common_set.py; cached per tool version
+in bench/results/) and times every tool on the same common set: the corpus minus the union of
+those files. cfnaudit is also timed on the whole corpus. Wall time is measured around the
 process and peak memory is the largest resident set of any process in the tool's tree (from
 wait4's rusage, as /usr/bin/time reports it). CPU time (user + system, children included) is
 reported too, since a tool that uses both cores can have a wall time below its CPU time.
@@ -20,15 +24,17 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -47,7 +53,20 @@ CONDITIONS = 30
 SMALL_TEMPLATE = "aws-cloudformation-templates/EFS/EFSAccessPoint.yaml"
 
 sys.path.insert(0, str(BENCH))
-import generate  # noqa: E402  (bench/ is a directory of scripts, not a package)
+# bench/ is a directory of scripts, not a package
+import common_set  # noqa: E402
+import generate  # noqa: E402
+
+PROBE_TIMEOUT = 900.0  # one untimed run of the common-set search
+CANARY = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Description: invocation check; the unknown property is an error every schema check reports
+Resources:
+  Canary:
+    Type: AWS::S3::Bucket
+    Properties:
+      NotAProperty: 1
+"""
 
 
 @dataclass
@@ -61,6 +80,19 @@ class Measurement:
     runs: int = 1
     walls: list[float] = field(default_factory=list)
     note: str = ""
+    complete: bool = True  # the tool's own output accounts for every file it was given
+    files: int = 1
+
+
+@dataclass
+class Verdict:
+    """What a tool's own output and exit code say about one run."""
+
+    complete: bool
+    summary: str
+    evidence: int = 0  # files reported (or findings, for cfn-lint): proof that it read input
+    reason: str = ""  # why the run is incomplete: the tool's error
+    stopped_at: int | None = None  # index of the file the tool stopped at, when it says
 
 
 # ----------------------------------------------------------------------------- processes
@@ -95,21 +127,27 @@ def measure(command: Sequence[str], timeout: float, stdout_path: Path | None = N
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode
 
 
-def run_case(tool: str, case: str, command: Sequence[str], runs: int, timeout: float,
-             stdout_path: Path | None = None) -> Measurement:
+def run_case(tool: str, case: str, targets: Sequence[Path], directory: Path | None,
+             out: Path, runs: int, timeout: float) -> Measurement:
+    """Time `runs` runs of one tool; the note says what the last run's output covered."""
+    command = command_for(tool, targets, directory, out)
     walls, cpus, peaks, code = [], [], [], 0
     for _ in range(runs):
-        wall, cpu, peak, code = measure(command, timeout, stdout_path)
+        clear_outputs(tool, out)  # a stale report must never pass for this run's
+        wall, cpu, peak, code = measure(command, timeout, stdout_of(tool, out))
         walls.append(wall)
         cpus.append(cpu)
         peaks.append(peak)
         if code == -9:
-            return Measurement(tool, case, wall, cpu, peak, code, len(walls), walls,
-                               f"timed out after {timeout:.0f} s")
+            break
+    verdict = read_outcome(tool, out, None if directory else len(targets), code)
     result = Measurement(tool, case, statistics.median(walls), statistics.median(cpus),
-                         max(peaks), code, runs, [round(w, 4) for w in walls])
+                         max(peaks), code, len(walls), [round(w, 4) for w in walls],
+                         verdict.summary if verdict.complete
+                         else f"INCOMPLETE ({verdict.reason}); {verdict.summary}",
+                         verdict.complete, len(targets))
     print(f"  {tool:9} {case:24} {result.wall_s:8.3f} s  {result.peak_rss_mb:7.1f} MB"
-          f"  exit {code}", flush=True)
+          f"  exit {code}  {result.note[:90]}", flush=True)
     return result
 
 
@@ -125,6 +163,16 @@ def install_tools(tools: Sequence[str]) -> None:
         print(f"installing {PINS[tool]} into {venv} ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", PINS[tool]], check=True)
+
+
+def tool_version(tool: str) -> str:
+    if tool == "cfnaudit":
+        from importlib.metadata import version
+        return version("cfnaudit")
+    python = VENVS / tool / "bin" / "python"
+    return subprocess.run([str(python), "-c", "import importlib.metadata as m, sys; "
+                           f"print(m.version({tool!r}))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 def cfnaudit_command() -> list[str]:
@@ -145,20 +193,136 @@ def command_for(tool: str, targets: Sequence[Path], directory: Path | None, out:
     if tool == "checkov":
         where = ["-d", str(directory)] if directory else [x for f in files for x in ("-f", f)]
         return [binary, *where, "--framework", "cloudformation", "-o", "json", "--quiet",
-                "--skip-download", "--output-file-path", str(out.parent / out.stem)]
+                "--skip-download", "--output-file-path", str(checkov_folder(out))]
     if tool == "cfripper":
-        return [binary, *files, "--format", "json"]  # one JSON line per template on stdout
+        # One JSON document per template on stdout, in argument order. Never --output-folder:
+        # cfripper joins it with the template's path, which for an absolute path writes the
+        # result next to the template (into the corpus).
+        return [binary, *files, "--format", "json"]
     raise ValueError(tool)
 
 
+def checkov_folder(out: Path) -> Path:
+    return out.parent / out.stem
+
+
+def stdout_of(tool: str, out: Path) -> Path:
+    """Where the tool's stdout goes; cfnaudit and checkov write their reports themselves."""
+    return out.with_suffix(".stdout") if tool in ("cfnaudit", "checkov") else out
+
+
+def clear_outputs(tool: str, out: Path) -> None:
+    stdout = stdout_of(tool, out)
+    for path in (out, stdout, stdout.with_suffix(".stderr")):
+        path.unlink(missing_ok=True)
+    if tool == "checkov":
+        shutil.rmtree(checkov_folder(out), ignore_errors=True)
+
+
 def corpus_files(corpus: Path) -> list[Path]:
-    """The files cfnaudit discovers: template suffixes, sorted, hidden folders skipped."""
+    """The corpus's own file list (MANIFEST.tsv), else every template file below it, sorted."""
+    manifest = corpus / "MANIFEST.tsv"
+    if manifest.is_file():
+        rows = [line.split("\t") for line in manifest.read_text().splitlines()[1:] if line]
+        return [corpus / source / relpath for source, relpath, *_ in rows]
     found = []
     for root, dirs, files in os.walk(corpus):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs.sort()
         found += [Path(root) / name for name in sorted(files) if name.endswith(TEMPLATE_SUFFIXES)]
     return found
 
+
+# ------------------------------------------------------------------------ tool outputs
+
+
+def read_outcome(tool: str, out: Path, expected: int | None, exit_code: int) -> Verdict:
+    """Whether the run covered every file (`expected`; None: a folder), from the tool's output."""
+    stderr = stdout_of(tool, out).with_suffix(".stderr")
+    errors = stderr.read_text(errors="replace") if stderr.is_file() else ""
+    if exit_code == -9:
+        return Verdict(False, "timed out", reason="timed out")
+    try:
+        verdict = READERS[tool](out, expected, exit_code)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        verdict = Verdict(False, f"no readable report ({type(exc).__name__})")
+    if "Traceback (most recent call last)" in errors and tool != "cfripper":
+        verdict.complete = False  # cfripper logs its traceback and says where it stopped
+    if not verdict.complete:
+        verdict.reason = error_reason(errors, exit_code)
+    return verdict
+
+
+def read_cfnaudit(out: Path, expected: int | None, exit_code: int) -> Verdict:
+    summary = json.loads(out.read_text())["summary"]
+    complete = exit_code in (0, 1, 2) and expected in (None, summary["files"])
+    return Verdict(complete, f"{summary['files']} files: {summary['scanned']} scanned, "
+                   f"{summary['errors']} errors, {summary['skipped']} skipped; "
+                   f"{summary['findings']} findings", evidence=summary["files"])
+
+
+def read_cfn_lint(out: Path, expected: int | None, exit_code: int) -> Verdict:
+    findings = json.loads(out.read_text())
+    if not isinstance(findings, list):
+        raise TypeError("report is not a list")
+    files = {f.get("Filename") for f in findings}
+    levels = {level: sum(f.get("Level") == level for f in findings)
+              for level in ("Error", "Warning", "Informational")}
+    counts = ", ".join(f"{n} {level.lower()}" for level, n in levels.items() if n)
+    # cfn-lint prints problems only; exit 0 is "no problem", 2/4/8 (or'ed) error/warning/info.
+    complete = exit_code >= 0 and (exit_code & 1) == 0
+    return Verdict(complete, f"{len(findings)} findings{f' ({counts})' if counts else ''} in "
+                   f"{len(files)} of {expected or '?'} files (cfn-lint lists problems only: the "
+                   f"other files passed), exit {exit_code}", evidence=len(findings))
+
+
+def read_checkov(out: Path, expected: int | None, exit_code: int) -> Verdict:
+    report = checkov_folder(out) / "results_json.json"
+    data = json.loads(report.read_text())
+    docs = data if isinstance(data, list) else [data]
+    summaries = [d.get("summary", {}) for d in docs if isinstance(d, dict)]
+    checked = {r.get("file_abs_path") or r.get("file_path")
+               for d in docs if isinstance(d, dict)
+               for kind in ("passed_checks", "failed_checks")
+               for r in d.get("results", {}).get(kind, [])}
+    resources = sum(s.get("resource_count", 0) for s in summaries)
+    return Verdict(exit_code in (0, 1), f"{resources} resources in {len(checked)} of "
+                   f"{expected or '?'} files, "
+                   f"{sum(s.get('failed', 0) for s in summaries)} failed checks, "
+                   f"{sum(s.get('parsing_errors', 0) for s in summaries)} parsing errors",
+                   evidence=resources)
+
+
+def read_cfripper(out: Path, expected: int | None, exit_code: int) -> Verdict:
+    results = [json.loads(line) for line in out.read_text().splitlines()
+               if line.startswith("{")]
+    invalid = sum(not r.get("valid", True) for r in results)
+    complete = exit_code in (0, 2) and expected in (None, len(results))
+    stopped = len(results) if not complete and exit_code in (1, 3) else None
+    return Verdict(complete, f"results for {len(results)} of {expected or '?'} files "
+                   f"({invalid} not valid per cfripper), exit {exit_code}",
+                   evidence=len(results), stopped_at=stopped)
+
+
+READERS = {"cfnaudit": read_cfnaudit, "cfn-lint": read_cfn_lint, "checkov": read_checkov,
+           "cfripper": read_cfripper}
+FRAME = re.compile(r'File "(?:.*/site-packages/)?([^"]+)", line (\d+), in (\S+)')
+EXCEPTION = re.compile(r"^(?:[\w]+\.)*(\w+(?:Error|Exception|Exit|Interrupt))\b:?\s*(.*)")
+
+
+def error_reason(stderr: str, exit_code: int) -> str:
+    """The tool's error in one line: exception, message and the innermost frame."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    frames = [m for m in map(FRAME.search, lines) if m]
+    where = f" at {frames[-1][1]}:{frames[-1][2]} {frames[-1][3]}" if frames else ""
+    found = [i for i, line in enumerate(lines) if EXCEPTION.match(line)]
+    if found:
+        name, message = EXCEPTION.match(lines[found[-1]]).groups()  # type: ignore[union-attr]
+        detail = " ".join(lines[found[-1] + 1:found[-1] + 3]) if "validation error" in message \
+            else ""
+        text = f"{name}: {message} {detail}".strip()
+    else:
+        text = lines[-1] if lines else "no error output"
+    return f"{text[:220]}{where} (exit {exit_code})"
 
 # -------------------------------------------------------------------------------- floor
 
@@ -191,17 +355,103 @@ print(json.dumps({"parsed": parsed, "failed": failed, "loop_s": time.perf_counte
 """
 
 
-def parse_floor(files: Sequence[Path], runs: int) -> Measurement:
+def parse_floor(files: Sequence[Path], runs: int, case: str) -> Measurement:
     with tempfile.TemporaryDirectory() as scratch:
         script = Path(scratch) / "floor.py"
         script.write_text(FLOOR_SCRIPT)
         out = Path(scratch) / "floor.json"
-        result = run_case("floor", "parse corpus (libyaml)",
-                          [sys.executable, str(script), *map(str, files)], runs, 600, out)
+        walls, cpus, peaks = [], [], []
+        for _ in range(runs):
+            wall, cpu, peak, code = measure([sys.executable, str(script), *map(str, files)],
+                                            600, out)
+            walls.append(wall)
+            cpus.append(cpu)
+            peaks.append(peak)
         detail = json.loads(out.read_text())
-    result.note = (f"{detail['parsed']} parsed, {detail['failed']} unparsable; "
-                   f"parse loop alone {detail['loop_s']:.3f} s")
+    result = Measurement("floor", case, statistics.median(walls), statistics.median(cpus),
+                         max(peaks), code, runs, [round(w, 4) for w in walls],
+                         f"parse only (libyaml): {detail['parsed']} parsed, {detail['failed']} "
+                         f"unparsable; parse loop alone {detail['loop_s']:.3f} s",
+                         files=len(files))
+    print(f"  {'floor':9} {case:24} {result.wall_s:8.3f} s  {result.peak_rss_mb:7.1f} MB",
+          flush=True)
     return result
+
+
+# ------------------------------------------------------------------------- common set
+
+
+@dataclass
+class Exclusions:
+    """Per tool, the files that break its batch run; their union is left out for every tool."""
+
+    searches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    union: dict[str, list[str]] = field(default_factory=dict)  # file -> ["tool: reason", ...]
+
+
+def find_exclusions(tools: Sequence[str], files: Sequence[Path], corpus: Path,
+                    scratch: Path, budget_s: float, chunk: int) -> Exclusions:
+    digest = common_set.corpus_digest(files)
+    found = Exclusions()
+    for tool in tools:
+        version = tool_version(tool)
+        # cfnaudit changes with every commit: searched afresh each run (it takes seconds).
+        cache = (None if tool == "cfnaudit"
+                 else common_set.cache_path(RESULTS, tool, version, digest))
+        search = common_set.load_cached(cache) if cache else None
+        cached = search is not None
+        if search is None:
+            print(f"  {tool}: searching for files that break its batch run "
+                  f"(chunks of {chunk}, budget {budget_s:.0f} s) ...", flush=True)
+            search = common_set.find_breaking_files(
+                files, probe_for(tool, scratch), chunk=chunk, budget_s=budget_s)
+            if cache:
+                common_set.save(cache, tool, version, search)
+        print(f"  {tool} {version}: {len(search.excluded)} files break its batch run"
+              f" ({'cached' if cached else f'{search.runs} runs, {search.seconds:.0f} s'}"
+              f"{'' if search.complete else ', SEARCH INCOMPLETE: budget exhausted'})",
+              flush=True)
+        found.searches[tool] = {
+            "version": version, "cached": cached, "complete": search.complete,
+            "runs": search.runs, "seconds": round(search.seconds, 1),
+            "excluded": {relative(f, corpus): r for f, r in sorted(search.excluded.items())},
+            "unexplained": search.unexplained}
+        for path, reason in search.excluded.items():
+            found.union.setdefault(path, []).append(f"{tool}: {reason}")
+    return found
+
+
+def probe_for(tool: str, scratch: Path) -> Callable[[Sequence[Path]], common_set.Probe]:
+    """One untimed batch run of `tool` on some files, judged from its own output."""
+    out = scratch / f"probe-{tool}.json"
+
+    def probe(files: Sequence[Path]) -> common_set.Probe:
+        clear_outputs(tool, out)
+        _, _, _, code = measure(command_for(tool, files, None, out), PROBE_TIMEOUT,
+                                stdout_of(tool, out))
+        verdict = read_outcome(tool, out, len(files), code)
+        return common_set.Probe(verdict.complete, verdict.reason, verdict.stopped_at)
+
+    return probe
+
+
+def relative(path: str | Path, corpus: Path) -> str:
+    try:
+        return str(Path(path).relative_to(corpus))
+    except ValueError:
+        return str(path)
+
+
+def invocation_check(tool: str, scratch: Path) -> str:
+    """Untimed: the tool, invoked as in the benchmark, reports the canary's schema error."""
+    canary = scratch / "canary.yaml"
+    canary.write_text(CANARY)
+    out = scratch / f"canary-{tool}.json"
+    clear_outputs(tool, out)
+    _, _, _, code = measure(command_for(tool, [canary], None, out), 300, stdout_of(tool, out))
+    verdict = read_outcome(tool, out, 1, code)
+    ok = verdict.complete and verdict.evidence > 0
+    return f"{tool}: {'ok' if ok else 'FAILED'} ({verdict.summary})"
 
 
 # --------------------------------------------------------------------------------- main
@@ -216,7 +466,7 @@ def small_template(corpus: Path, scratch: Path) -> Path:
     return path
 
 
-def benchmark(args: argparse.Namespace) -> list[Measurement]:
+def benchmark(args: argparse.Namespace) -> tuple[list[Measurement], Exclusions, list[str]]:
     tools = ["cfnaudit", *[t for t in OTHER_TOOLS if t in args.tools]]
     install_tools([t for t in tools if t != "cfnaudit"])
     corpus: Path = args.corpus
@@ -227,20 +477,18 @@ def benchmark(args: argparse.Namespace) -> list[Measurement]:
     outputs.mkdir(parents=True, exist_ok=True)
     results: list[Measurement] = []
 
-    def case(tool: str, name: str, targets: Sequence[Path], directory: Path | None,
-             runs: int, timeout: float) -> None:
+    def case(tool: str, name: str, targets: Sequence[Path], runs: int, timeout: float) -> None:
         out = outputs / f"{tool}-{name.replace(' ', '_')}.json"
-        command = command_for(tool, targets, directory, out)
-        # stdout and stderr are kept; cfnaudit and checkov write their reports themselves.
-        stdout = out.with_suffix(".stdout") if tool in ("cfnaudit", "checkov") else out
-        result = run_case(tool, name, command, runs, timeout, stdout)
-        result.note = "; ".join(filter(None, [result.note, coverage(tool, out, len(targets))]))
-        results.append(result)
+        results.append(run_case(tool, name, targets, None, out, runs, timeout))
+
+    print("invocation check (untimed): each tool reports the canary template's error")
+    checks = [invocation_check(tool, scratch) for tool in tools]
+    print("\n".join(f"  {c}" for c in checks))
 
     small = small_template(corpus, scratch)
     print(f"cold start, one small template ({small.name}), median of {args.runs} runs")
     for tool in tools:
-        case(tool, "cold small template", [small], None,
+        case(tool, "cold small template", [small],
              args.runs if tool == "cfnaudit" else max(3, args.runs // 2), 120)
 
     print("synthetic templates")
@@ -248,56 +496,33 @@ def benchmark(args: argparse.Namespace) -> list[Measurement]:
         path = scratch / f"resources-{size}.yaml"
         path.write_text(generate.resources(size))
         for tool in tools:
-            case(tool, f"{size} resources", [path], None, 3 if tool == "cfnaudit" else 1, 900)
+            case(tool, f"{size} resources", [path], 3 if tool == "cfnaudit" else 1, 900)
     path = scratch / f"conditions-{CONDITIONS}.yaml"
     path.write_text(generate.conditions(CONDITIONS))
     for tool in tools:
-        case(tool, f"{CONDITIONS} conditions", [path], None, 3 if tool == "cfnaudit" else 1, 300)
+        case(tool, f"{CONDITIONS} conditions", [path], 3 if tool == "cfnaudit" else 1, 300)
 
+    exclusions = Exclusions()
     if files:
         print(f"whole corpus: {len(files)} files in {corpus}")
-        results.append(parse_floor(files, 3))
+        results.append(parse_floor(files, 3, "whole corpus"))
+        case("cfnaudit", "whole corpus", files, 3, 3600)
+        print("common set: the corpus minus every file that breaks any tool's batch run")
+        exclusions = find_exclusions(tools, files, corpus, scratch, args.search_budget,
+                                     args.chunk)
+        common = [f for f in files if str(f) not in exclusions.union]
+        print(f"common set: {len(common)} of {len(files)} files")
+        results.append(parse_floor(common, 3, "common set"))
         for tool in tools:
-            case(tool, "whole corpus", files, corpus, 3 if tool == "cfnaudit" else 1, 3600)
+            case(tool, "common set", common, 3 if tool == "cfnaudit" else 1, 3600)
     else:
         print(f"no corpus at {corpus}: corpus cases skipped")
     shutil.rmtree(scratch, ignore_errors=True)
-    return results
+    return results, exclusions, checks
 
 
-def coverage(tool: str, out: Path, expected: int) -> str:
-    """What the tool's own output says it checked, so a tool that stopped early is visible."""
-    stderr = out.with_suffix(".stderr")
-    if tool != "cfnaudit" and stderr.is_file() and "Traceback" in stderr.read_text(
-            errors="replace"):
-        last = stderr.read_text(errors="replace").strip().splitlines()[-1][:120]
-        return f"CRASHED, no complete report ({last}); see {stderr.name}"
-    try:
-        if tool == "cfripper":
-            written = out.read_text().count('"failures"')
-            if written < expected:
-                return (f"ABORTED: results for {written} of {expected} files (cfripper stops "
-                        "at the first template its model rejects)")
-            return f"results for {written} files"
-        if tool == "cfnaudit":
-            summary = json.loads(out.read_text())["summary"]
-            return (f"{summary['scanned']} scanned, {summary['errors']} errors, "
-                    f"{summary['skipped']} skipped; {summary['findings']} findings")
-        if tool == "checkov":
-            folder = out.parent / out.stem
-            reports = [json.loads(p.read_text()) for p in folder.glob("*.json")]
-            docs = [d for r in reports for d in (r if isinstance(r, list) else [r])]
-            summary = [d.get("summary", {}) for d in docs if isinstance(d, dict)]
-            return (f"{sum(s.get('resource_count', 0) for s in summary)} resources, "
-                    f"{sum(s.get('failed', 0) for s in summary)} failed checks, "
-                    f"{sum(s.get('parsing_errors', 0) for s in summary)} parsing errors")
-        if tool == "cfn-lint":
-            findings = json.loads(out.read_text() or "[]")
-            files = {f.get("Filename") for f in findings}
-            return f"{len(findings)} findings in {len(files)} files"
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"output not readable: {type(exc).__name__}"
-    return ""
+TARGETS = {("common set", "checkov"): 10.0, ("common set", "cfn-lint"): 20.0}
+FLOOR_TARGET = 3.0
 
 
 def ratios(results: Sequence[Measurement]) -> list[str]:
@@ -305,19 +530,28 @@ def ratios(results: Sequence[Measurement]) -> list[str]:
     lines = []
     for (tool, case), m in sorted(by.items()):
         mine = by.get(("cfnaudit", case))
-        if (tool in ("cfnaudit", "floor") or mine is None or m.exit_code == -9
-                or "ABORTED" in m.note or "CRASHED" in m.note):
+        if tool in ("cfnaudit", "floor") or mine is None:
+            continue
+        if not (m.complete and mine.complete):
+            lines.append(f"{case}: no ratio against {tool}: "
+                         f"{'cfnaudit' if not mine.complete else tool} did not complete")
             continue
         ratio = m.wall_s / mine.wall_s
         speed = f"{ratio:.1f}x faster than" if ratio >= 1 else f"{1 / ratio:.1f}x slower than"
+        target = TARGETS.get((case, tool))
+        verdict = (f"; target {target:.0f}x {'met' if ratio >= target else 'MISSED'}"
+                   if target else "")
         lines.append(f"{case}: cfnaudit is {speed} {tool} ({mine.wall_s:.3f} s vs "
-                     f"{m.wall_s:.3f} s wall, {mine.cpu_s:.3f} s vs {m.cpu_s:.3f} s CPU; memory "
-                     f"{mine.peak_rss_mb:.0f} vs {m.peak_rss_mb:.0f} MB)")
-    floor, whole = by.get(("floor", "parse corpus (libyaml)")), by.get(("cfnaudit",
-                                                                        "whole corpus"))
-    if floor and whole:
-        lines.append(f"whole corpus: cfnaudit takes {whole.wall_s / floor.wall_s:.2f}x the parse "
-                     f"floor ({whole.wall_s:.3f} s vs {floor.wall_s:.3f} s)")
+                     f"{m.wall_s:.3f} s wall, {mine.cpu_s:.3f} s vs {m.cpu_s:.3f} s CPU; peak "
+                     f"memory {mine.peak_rss_mb:.0f} vs {m.peak_rss_mb:.0f} MB, "
+                     f"{m.peak_rss_mb / mine.peak_rss_mb:.1f}x less){verdict}")
+    for case in ("whole corpus", "common set"):
+        floor, mine = by.get(("floor", case)), by.get(("cfnaudit", case))
+        if floor and mine:
+            times = mine.wall_s / floor.wall_s
+            lines.append(f"{case} ({mine.files} files): cfnaudit takes {times:.2f}x the parse "
+                         f"floor ({mine.wall_s:.3f} s vs {floor.wall_s:.3f} s; target "
+                         f"{FLOOR_TARGET:.0f}x {'met' if times <= FLOOR_TARGET else 'MISSED'})")
     small, large = by.get(("cfnaudit", "500 resources")), by.get(("cfnaudit", "2000 resources"))
     if small and large:
         lines.append(f"growth: 2000 vs 500 resources takes {large.wall_s / small.wall_s:.2f}x "
@@ -325,13 +559,35 @@ def ratios(results: Sequence[Measurement]) -> list[str]:
     return lines
 
 
-def markdown(results: Sequence[Measurement], notes: Sequence[str], header: str) -> str:
-    rows = ["| case | tool | wall (median) | CPU | peak RSS | exit | runs | note |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+def markdown(results: Sequence[Measurement], notes: Sequence[str], header: str,
+             exclusions: Exclusions, checks: Sequence[str]) -> str:
+    rows = ["| case | tool | files | wall (median) | CPU | peak RSS | exit | runs | note |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for m in results:
-        rows.append(f"| {m.case} | {m.tool} | {m.wall_s:.3f} s | {m.cpu_s:.3f} s | "
+        rows.append(f"| {m.case} | {m.tool} | {m.files} | {m.wall_s:.3f} s | {m.cpu_s:.3f} s | "
                     f"{m.peak_rss_mb:.1f} MB | {m.exit_code} | {m.runs} | {m.note} |")
-    return "\n".join([header, "", *rows, "", *(f"- {n}" for n in notes), ""])
+    parts = [header, "", *rows, "", *(f"- {n}" for n in notes), "",
+             "Invocation check (untimed, before the run; a canary template with an unknown "
+             "property):", "", *(f"- {c}" for c in checks), ""]
+    if exclusions.searches:
+        parts += ["## Files left out of the common set", "",
+                  "| tool | version | files that break its batch run | search |",
+                  "| --- | --- | ---: | --- |"]
+        for tool, s in exclusions.searches.items():
+            how = ("cached result of an earlier search" if s["cached"]
+                   else f"{s['runs']} runs, {s['seconds']} s")
+            if not s["complete"]:
+                how += "; INCOMPLETE (budget exhausted)"
+            if s["unexplained"]:
+                how += f"; {len(s['unexplained'])} chunks broke with no single file to blame"
+            parts.append(f"| {tool} | {s['version']} | {len(s['excluded'])} | {how} |")
+        parts += ["", "| file | tool: reason |", "| --- | --- |"]
+        corpus = Path(os.path.commonpath(list(exclusions.union))) if exclusions.union else None
+        for path, reasons in sorted(exclusions.union.items()):
+            shown = relative(path, corpus.parent.parent) if corpus else path
+            parts.append(f"| {shown} | {'<br>'.join(r.replace('|', '/') for r in reasons)} |")
+        parts.append("")
+    return "\n".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -340,18 +596,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--tools", nargs="*", default=list(OTHER_TOOLS),
                         help=f"other tools to compare (default: {' '.join(OTHER_TOOLS)})")
     parser.add_argument("--runs", type=int, default=9, help="runs of the cold-start case")
+    parser.add_argument("--search-budget", type=float, default=900,
+                        help="seconds per tool for finding the files that break its batch run")
+    parser.add_argument("--chunk", type=int, default=50,
+                        help="files per run when searching for breaking files")
     args = parser.parse_args(argv)
     load = os.getloadavg()
     stamp = args.stamp = time.strftime("%Y%m%d-%H%M%S")
-    results = benchmark(args)
+    results, exclusions, checks = benchmark(args)
     notes = ratios(results)
     print("\n".join(["", *notes]))
     header = (f"# cfnaudit benchmark {stamp}\n\nmachine: {platform.platform()}, "
               f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "
-              f"before the run {load[0]:.2f}")
+              f"before the run {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min)")
     (RESULTS / f"results-{stamp}.json").write_text(json.dumps(
-        {"header": header, "results": [asdict(m) for m in results], "ratios": notes}, indent=2))
-    (RESULTS / f"results-{stamp}.md").write_text(markdown(results, notes, header))
+        {"header": header, "results": [asdict(m) for m in results], "ratios": notes,
+         "invocation_checks": list(checks), "exclusions": exclusions.searches}, indent=2))
+    (RESULTS / f"results-{stamp}.md").write_text(
+        markdown(results, notes, header, exclusions, checks))
     print(f"\nwritten to {RESULTS}/results-{stamp}.md and .json")
 
 
