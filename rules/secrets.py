@@ -209,13 +209,19 @@ def secret_entries(value: Any, path: Path) -> Iterator[tuple[str, Any, Path]]:
                 yield pair[0], pair[1], (*where, "Value")
             continue
         for key, item in node.items():
-            # IAM condition keys (`secretsmanager:ResourceTag/App`) and Step Functions paths
-            # (`token.$`) are not property names.
-            if key != _SERVICE_TOKEN and not any(c in key for c in ":/$") \
-                    and looks_like_secret(key.lstrip("-")) and _is_value(item):
+            if _secret_key(key) and _is_value(item):
                 yield key, item, (*where, key)
             elif isinstance(item, (dict, list)):
                 stack.append((item, (*where, key)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _secret_key(key: str) -> bool:
+    """A property name that names a secret. IAM condition keys
+    (`secretsmanager:ResourceTag/App`) and Step Functions paths (`token.$`) are not property
+    names, nor is a custom resource's `ServiceToken`."""
+    return key != _SERVICE_TOKEN and not any(c in key for c in ":/$") \
+        and looks_like_secret(key.lstrip("-"))
 
 
 def _literal_secrets(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
