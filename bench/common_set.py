@@ -104,8 +104,8 @@ def corpus_digest(files: Sequence[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_path(folder: Path, tool: str, version: str, digest: str) -> Path:
-    return folder / f"breaking-{tool}-{version}-{digest}.json"
+def cache_path(folder: Path, tool: str, version: str, digest: str, invocation: str) -> Path:
+    return folder / f"breaking-{tool}-{version}-{digest}-{invocation}.json"
 
 
 def load_cached(path: Path) -> Search | None:
