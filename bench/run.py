@@ -248,8 +248,10 @@ def read_outcome(tool: str, out: Path, expected: int | None, exit_code: int) -> 
         verdict = READERS[tool](out, expected, exit_code)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         verdict = Verdict(False, f"no readable report ({type(exc).__name__})")
-    if "Traceback (most recent call last)" in errors and tool != "cfripper":
-        verdict.complete = False  # cfripper logs its traceback and says where it stopped
+    if "Traceback (most recent call last)" in errors and tool in ("cfnaudit", "cfn-lint"):
+        # A traceback from these is a crash. checkov and cfripper also log the traceback of a
+        # single check that raised and go on; their report tells whether the run completed.
+        verdict.complete = False
     if not verdict.complete:
         verdict.reason = error_reason(errors, exit_code)
     return verdict
@@ -288,10 +290,15 @@ def read_checkov(out: Path, expected: int | None, exit_code: int) -> Verdict:
                for kind in ("passed_checks", "failed_checks")
                for r in d.get("results", {}).get(kind, [])}
     resources = sum(s.get("resource_count", 0) for s in summaries)
-    return Verdict(exit_code in (0, 1), f"{resources} resources in {len(checked)} of "
-                   f"{expected or '?'} files, "
-                   f"{sum(s.get('failed', 0) for s in summaries)} failed checks, "
-                   f"{sum(s.get('parsing_errors', 0) for s in summaries)} parsing errors",
+    stderr = out.with_suffix(".stderr")
+    check_crashes = stderr.read_text(errors="replace").count("Failed to run check") \
+        if stderr.is_file() else 0
+    # With --quiet the report lists failed checks only, hence "files with failed checks".
+    return Verdict(exit_code in (0, 1), f"{resources} resources, "
+                   f"{sum(s.get('failed', 0) for s in summaries)} failed checks in "
+                   f"{len(checked)} of {expected or '?'} files, "
+                   f"{sum(s.get('parsing_errors', 0) for s in summaries)} parsing errors, "
+                   f"{check_crashes} check crashes logged (checkov goes on)",
                    evidence=resources)
 
 
