@@ -56,7 +56,7 @@ class Config:
     per_path_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, codes)
     no_suppress: tuple[str, ...] = ()
     baseline: Path | None = None
-    jobs: int = 1  # 0: one process per CPU
+    jobs: int = 0  # 0: automatic (see AUTO_PARALLEL_FILES); N: exactly N processes
     root: Path | None = None  # globs are relative to it; None: the working directory
     source: str = ""  # the configuration file, for messages
 
@@ -226,9 +226,16 @@ def _plan(paths: Sequence[Path], config: Config) -> tuple[list[Path], list[FileO
     return targets, excluded
 
 
+# With `jobs` 0, scans of at least this many files use one process per CPU.
+AUTO_PARALLEL_FILES = 64
+
+
 def _run(targets: Sequence[Path], rules: tuple[Rule, ...], config: Config,
          progress: Progress | None) -> list[tuple[FileOutcome, TemplateResult]]:
-    jobs = config.jobs if config.jobs > 0 else (os.cpu_count() or 1)
+    if config.jobs > 0:
+        jobs = config.jobs
+    else:  # worker start-up costs more than it saves on a handful of files (pre-commit)
+        jobs = (os.cpu_count() or 1) if len(targets) >= AUTO_PARALLEL_FILES else 1
     jobs = min(jobs, len(targets))
     if jobs <= 1:
         results = []

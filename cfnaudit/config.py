@@ -169,7 +169,7 @@ KEYS: dict[str, tuple[Check, Any, str]] = {  # key -> (check, default, descripti
     "per_path_ignores": (_per_path_ignores, {}, "{glob: [codes]}: suppress in matching files"),
     "no_suppress": (_codes, (), "codes whose suppressions are refused"),
     "baseline": (_path, None, "baseline file: report only findings not in it"),
-    "jobs": (_integer(0), 1, "parallel processes (0: one per CPU)"),
+    "jobs": (_integer(0), 0, "parallel processes (0: one per CPU from 64 files on)"),
     "scenario_budget": (_integer(1), 64, "most condition combinations per resource"),
     "max_bytes": (_integer(1), 5 * 1024 * 1024, "largest template file read"),
     "max_depth": (_integer(1), 100, "deepest nesting accepted"),

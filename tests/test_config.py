@@ -108,7 +108,7 @@ def test_config_command_prints_the_effective_configuration(
     assert effective["parameters"] == {"Env": "dev", "Count": "3", "Flags": "a,b"}
     assert effective["rules_dirs"] == [str(repo / "rules")]  # relative to the file
     assert effective["baseline"] == str(repo / "base.json")
-    assert effective["ruleset"] == "pipeline" and effective["jobs"] == 1
+    assert effective["ruleset"] == "pipeline" and effective["jobs"] == 0
     _, out, _ = run(capsys, "config", "--format", "json", "--isolated")
     document = json.loads(out)
     assert document["source"] is None and document["settings"]["select"] == []

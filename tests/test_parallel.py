@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,3 +139,24 @@ def test_parallel_equals_serial_on_real_templates() -> None:
     parallel = audit(files, Config(jobs=2))
     assert serial == parallel
     assert len(serial.findings) > 100
+
+
+@pytest.mark.parametrize(("files", "workers"), [(3, False), (64, True)])
+def test_automatic_jobs_parallelise_only_large_scans(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, workers: bool) -> None:
+    import cfnaudit.api as api
+
+    used: list[int] = []
+    run_parallel = api._run_parallel
+
+    def spy(*args: Any) -> Any:  # (targets, rules, config, jobs, progress)
+        used.append(args[3])
+        return run_parallel(*args)
+
+    monkeypatch.setattr(api, "_run_parallel", spy)
+    monkeypatch.setattr(api.os, "cpu_count", lambda: 2)
+    for n in range(files):
+        (tmp_path / f"t{n:03}.yaml").write_text(KEY.format(n=n, rotate="true"))
+    report = audit([tmp_path], Config(select=("KMS001",)))
+    assert len(report.files) == files
+    assert used == ([2] if workers else [])
