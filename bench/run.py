@@ -98,6 +98,11 @@ class Verdict:
 
 # ----------------------------------------------------------------------------- processes
 
+# Every tool runs as installed for a user: Python may cache bytecode. Some CI machines set
+# PYTHONDONTWRITEBYTECODE, which makes a tool run from a source checkout (cfnaudit here) compile
+# every module on every start while pip-installed tools use the bytecode pip wrote.
+TOOL_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
 
 def measure(command: Sequence[str], timeout: float, stdout_path: Path | None = None
             ) -> tuple[float, float, float, int]:
@@ -107,7 +112,8 @@ def measure(command: Sequence[str], timeout: float, stdout_path: Path | None = N
     try:
         start = time.perf_counter()
         process = subprocess.Popen(list(command), stdout=out, stderr=err,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True,
+                                   env=TOOL_ENV)
         deadline = start + timeout
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
