@@ -106,6 +106,13 @@ def find_references(value: Any, path: Path) -> Iterator[Reference | Malformed]:
         stack.extend((item, (*where, key)) for key, item in node.items())
 
 
+def referenced_names(value: Any) -> set[str]:
+    """Logical ids, parameters and pseudo parameters that `value` refers to anywhere inside
+    (Ref, GetAtt, Sub; a Sub's own local names excluded), without attributes."""
+    return {found.target for found in find_references(value, ())
+            if isinstance(found, Reference) and found.kind != "Condition"}
+
+
 def _intrinsic(key: str, arg: Any, where: Path,
                stack: list[tuple[Any, Path]]) -> Iterator[Reference | Malformed]:
     inner = (*where, key)

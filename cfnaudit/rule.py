@@ -33,6 +33,7 @@ from cfnaudit.intrinsics import (
     branch,
     describe,
     is_no_value,
+    referenced_names,
     resolve,
     sub_variables,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "not_actions_of",
     "pattern_matches",
     "principals_of",
+    "referenced_names",
     "referenced_resources",
     "render",
     "resources_of",

@@ -27,6 +27,7 @@ from cfnaudit.rule import (
     in_scenario,
     is_dead_letter_queue,
     is_deployment_helper,
+    referenced_names,
     rule,
     sub_variables,
 )
@@ -149,7 +150,7 @@ class AlarmIndex:
             props = in_scenario(alarm.properties, scenario)
             for metric in alarm_metrics(self.ctx, alarm, scenario):
                 values = _dimension_values(props, metric.dimensions[1:])
-                if any(_refers(self.ctx, v, resource) for v in values) or (
+                if resource.logical_id in referenced_names(values) or (
                         name is not None and name in metric.names):
                     found.append(metric)
         return found
@@ -166,23 +167,6 @@ def _dimension_values(props: Any, path: Path) -> list[Any]:
             return []
     return [d.get("Value") for d in node if isinstance(d, Mapping)] \
         if isinstance(node, list) else []
-
-
-def _refers(ctx: Context, value: Any, resource: Resource) -> bool:
-    """Does a dimension value name `resource` through Ref, GetAtt or Sub, also inside other
-    functions (`!Select [1, !Split ["/", !GetAtt Stream.Arn]]`)?"""
-    if ctx.ref_target(value) == resource.logical_id:
-        return True
-    if isinstance(value, Mapping):
-        sub = value.get("Fn::Sub")
-        text = sub[0] if isinstance(sub, list) and sub else sub
-        if isinstance(text, str) and any(
-                v.split(".", 1)[0] == resource.logical_id for v in sub_variables(text)):
-            return True
-        return any(_refers(ctx, item, resource) for item in value.values())
-    if isinstance(value, list):
-        return any(_refers(ctx, item, resource) for item in value)
-    return False
 
 
 def _group_text(group: list[str]) -> str:

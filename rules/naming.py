@@ -6,7 +6,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Severity, Variant, Violation, rule, sub_variables
+from cfnaudit.rule import (
+    Context,
+    Resource,
+    Severity,
+    Variant,
+    Violation,
+    referenced_names,
+    rule,
+)
 
 # The property that sets each type's explicit physical name.
 NAME_PROPERTIES = {
@@ -42,39 +50,6 @@ NAME_PROPERTIES = {
 REGION = "AWS::Region"
 
 
-def references(value: Any) -> set[str]:
-    """Names referred to anywhere in a value: Ref targets, GetAtt resources (as `X.Attr`) and
-    Fn::Sub variables (minus the Sub's own local names)."""
-    found: set[str] = set()
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            if len(node) == 1:
-                (key, arg), = node.items()
-                if key == "Ref" and isinstance(arg, str):
-                    found.add(arg)
-                    continue
-                if key == "Fn::GetAtt":
-                    head = arg[0] if isinstance(arg, list) and arg else arg
-                    if isinstance(head, str):
-                        found.add(head.split(".")[0] + ".")
-                    continue
-                if key == "Fn::Sub":
-                    text, local = (arg[0], arg[1]) if isinstance(arg, list) and len(arg) == 2 \
-                        else (arg, {})
-                    if isinstance(text, str):
-                        found.update(v for v in sub_variables(text)
-                                     if not isinstance(local, dict) or v not in local)
-                    if isinstance(local, dict):
-                        stack.extend(local.values())
-                    continue
-            stack.extend(node.values())
-    return found
-
-
 def sketch(value: Any) -> str:
     """The name as Fn::Sub-style text: literals as they are, references as `${Name}`."""
     if isinstance(value, (str, int, float)):
@@ -101,8 +76,8 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
     if value is None:
         return  # a generated name is unique per stack and region
     path = resource.at("Properties", name_property)
-    refs = references(value)
-    if any(r.rstrip(".").split(".")[0] in ctx.template.resources for r in refs):
+    refs = referenced_names(value)
+    if any(r in ctx.template.resources for r in refs):
         return  # derived from another resource's name (`/aws/lambda/${Fn}`): checked there
     environment = [str(p) for p in ctx.option("environment_parameters")]
     lacking = []

@@ -40,17 +40,6 @@ FLOW_EDGES: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("AWS::Pipes::Pipe", ("Properties", "Source")),
 )
 
-# (source type, path below which the reference means "this queue receives failures")
-DEAD_LETTER_EDGES: tuple[tuple[str, tuple[Any, ...]], ...] = (
-    (QUEUE, ("Properties", "RedrivePolicy")),
-    ("AWS::Lambda::Function", ("Properties", "DeadLetterConfig")),
-    ("AWS::Lambda::EventInvokeConfig", ("Properties", "DestinationConfig", "OnFailure")),
-    ("AWS::Lambda::EventSourceMapping", ("Properties", "DestinationConfig", "OnFailure")),
-    ("AWS::SNS::Subscription", ("Properties", "RedrivePolicy")),
-    ("AWS::Events::Rule", ("Properties", "Targets")),
-    ("AWS::Pipes::Pipe", ("Properties", "SourceParameters")),
-)
-
 _SUB_VARIABLE = re.compile(r"\$\{[^}]*\}")
 
 
