@@ -7,7 +7,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cfnaudit.api import Config, Report, audit
+from cfnaudit.cli import main
 from cfnaudit.decode import decode_text
 from cfnaudit.template import Template, build_template
 
@@ -49,3 +52,11 @@ def fixture_config(path: Path, code: str) -> Config:
         options.setdefault(rule_code, {})[key] = value.strip()
     params = {name: value.strip() for name, value in PARAM.findall(text)}
     return Config(select=(code,), options=options, parameters=params)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(done.value.code or 0), out, err

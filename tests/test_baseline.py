@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import run
 
 from cfnaudit import baseline
 from cfnaudit.api import Config, audit
-from cfnaudit.cli import main
 
 TWO_KEYS = """\
 Resources:
@@ -35,13 +35,6 @@ Resources:
     Properties: {EnableKeyRotation: false}
 """
 UNROTATED = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(done.value.code or 0), out, err
 
 
 @pytest.fixture

@@ -8,19 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from cfnaudit.cli import main
+from helpers import run
 
 CLEAN = ("Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n"
          "      EnableKeyRotation: true\n")
 UNROTATED = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(done.value.code or 0), out, err
 
 
 @pytest.fixture

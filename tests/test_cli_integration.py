@@ -10,19 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run
 
-from cfnaudit.cli import main
 from cfnaudit.walk import PatternList
 
 UNROTATED = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n"
 CLEAN = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties: {EnableKeyRotation: true}\n"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(done.value.code or 0), out, err
 
 
 def scanned(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import run
 
 from cfnaudit.api import Config, resolve_rules
 from cfnaudit.categories import CATEGORIES
-from cfnaudit.cli import main
 from cfnaudit.config import ConfigError, find_config_file, load
 from cfnaudit.engine import ENGINE_RULES
 from cfnaudit.rulesets import BASELINE_CATEGORIES, RULESETS
@@ -38,13 +38,6 @@ def too_many(ctx):
         yield Violation(f"{len(queues)} queues", queues[0].path)
 '''
 TWO_QUEUES = "Resources:\n  A: {Type: AWS::SQS::Queue}\n  B: {Type: AWS::SQS::Queue}\n"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(done.value.code or 0), out, err
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run
 
 from cfnaudit.api import Config, audit
-from cfnaudit.cli import main
 from cfnaudit.formatters import progress
 from cfnaudit.rule import Context, Rule, Severity, Violation
 
@@ -29,13 +29,6 @@ Resources:
   Queue{n}:
     Type: AWS::SQS::Queue
 """
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(done.value.code or 0), out, err
 
 
 @pytest.fixture

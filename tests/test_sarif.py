@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run
 
-from cfnaudit.cli import main
 from cfnaudit.engine import ENGINE_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +39,6 @@ Resources:
 """
 CLEAN_JSON = '{"Resources": {"Key": {"Type": "AWS::KMS::Key", ' \
              '"Properties": {"EnableKeyRotation": true}}}}\n'
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(done.value.code or 0), out, err
 
 
 @pytest.fixture
