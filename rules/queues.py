@@ -1,11 +1,11 @@
 """SQS queues: redrive policies on queues in a message flow, and dead-letter retention.
 
 A queue is *received from* when the graph shows something in the stack polling it: an event
-source mapping, a SAM function's `SQS` event (or an `SNS` event's `SqsSubscription`), or a pipe whose source it is and whose target
-answers synchronously (a pipe that starts its target `FIRE_AND_FORGET`, with no enrichment,
-cannot fail on a message's content). A queue is *fed* when an SNS subscription, a bucket's
-queue notification or an EventBridge rule target sends to it: those are producers. A queue that
-something uses as its failure destination (another queue's `RedrivePolicy`, a function's
+source mapping, a SAM function's `SQS` event (or an `SNS` event's `SqsSubscription`), or a
+pipe whose source it is and whose target answers synchronously (a pipe that starts its target
+`FIRE_AND_FORGET`, with no enrichment, cannot fail on a message's content). A queue is *fed*
+when an SNS subscription, a bucket's queue notification or an EventBridge rule target sends to
+it: those are producers. A queue that something uses as its failure destination (another queue's `RedrivePolicy`, a function's
 `DeadLetterConfig`, an on-failure destination, the dead-letter queue of a subscription or rule
 target) is a dead-letter queue and needs no redrive policy.
 """
