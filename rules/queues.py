@@ -5,9 +5,10 @@ source mapping, a SAM function's `SQS` event (or an `SNS` event's `SqsSubscripti
 pipe whose source it is and whose target answers synchronously (a pipe that starts its target
 `FIRE_AND_FORGET`, with no enrichment, cannot fail on a message's content). A queue is *fed*
 when an SNS subscription, a bucket's queue notification or an EventBridge rule target sends to
-it: those are producers. A queue that something uses as its failure destination (another queue's `RedrivePolicy`, a function's
-`DeadLetterConfig`, an on-failure destination, the dead-letter queue of a subscription or rule
-target) is a dead-letter queue and needs no redrive policy.
+it: those are producers. A queue that something uses as its failure destination (another
+queue's `RedrivePolicy`, a function's `DeadLetterConfig`, an on-failure destination, the
+dead-letter queue of a subscription or rule target) is a dead-letter queue and needs no
+redrive policy.
 """
 
 from __future__ import annotations
