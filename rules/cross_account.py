@@ -72,7 +72,7 @@ def is_peering_accepter(ctx: Context, role: Resource) -> bool:
     in_stack = ctx.targets_at(role, "Properties", "ManagedPolicyArns")
     if managed and (not isinstance(managed, list) or len(in_stack) < len(managed)):
         return False  # a managed policy of another stack or of AWS: permissions unknown
-    allowed = []
+    allowed: list[str] = []
     for source in role_policy_documents(ctx, role):
         for statement in statements(source.document):
             if effect_of(statement) != "Allow":

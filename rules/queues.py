@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from cfnaudit.rule import (
@@ -88,7 +88,7 @@ def _fire_and_forget(pipe: Mapping[str, Any]) -> bool:
 
 
 def _edges(ctx: Context, queue: Resource, kinds: tuple[tuple[str, tuple[Any, ...]], ...],
-           keep: Any) -> list[str]:
+           keep: Callable[[Resource, tuple[Any, ...]], bool]) -> list[str]:
     found = []
     for source_type, under in kinds:
         for edge in ctx.referrers(queue, types=(source_type,), under=under):
