@@ -450,6 +450,16 @@ def is_no_value(value: Any) -> bool:
     return value is NO_VALUE or _ref_name(value) == "AWS::NoValue"
 
 
+def is_macro_output(value: Any, template: Template) -> bool:
+    """A value a macro produces at deployment, so nothing in the text can be checked:
+    `Fn::Transform`, or a macro script (a string starting with `#!`, PyPlate's convention) in a
+    template that declares a macro of its own (a `Transform` that AWS does not provide)."""
+    if isinstance(value, dict) and len(value) == 1 and "Fn::Transform" in value:
+        return True
+    return isinstance(value, str) and value.lstrip().startswith("#!") and any(
+        not name.startswith("AWS::") for name in template.transform)
+
+
 def branch(value: Any, scenario: Scenario) -> Any:
     """`value` as deployed in `scenario`: Fn::If replaced by its branch, AWS::NoValue removed
     (NO_VALUE when the whole value is absent). Unchanged parts are shared, not copied."""

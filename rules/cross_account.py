@@ -19,6 +19,7 @@ from cfnaudit.rule import (
     Severity,
     Variant,
     Violation,
+    actions_of,
     allows_action,
     bucket_policies,
     condition_values,
@@ -29,7 +30,9 @@ from cfnaudit.rule import (
     located_statements,
     principals_of,
     resources_of,
+    role_policy_documents,
     rule,
+    statements,
     write_actions_allowed,
 )
 
@@ -53,6 +56,32 @@ def outside_principals(ctx: Context, statement: Mapping[str, Any], scenario: Sce
             if p.is_other_account(stack_account) and not (p.is_everyone and own_only)]
 
 # ---------------------------------------------------------------------- XAC001 external id
+
+PEERING_ACCEPT = "ec2:acceptvpcpeeringconnection"
+PEERING = "AWS::EC2::VPCPeeringConnection"
+
+
+def is_peering_accepter(ctx: Context, role: Resource) -> bool:
+    """The role only exists to accept VPC peering requests: a peering connection of the stack
+    names it as `PeerRoleArn`, or every action it is allowed is
+    `ec2:AcceptVpcPeeringConnection` (or an `ec2:Describe*` read). EC2 assumes it for the
+    requester account, and `PeerRoleArn` has no way to pass an external id."""
+    if ctx.referring_resources(role, types=(PEERING,), under=("Properties", "PeerRoleArn")):
+        return True
+    managed = role.properties.get("ManagedPolicyArns")
+    in_stack = ctx.targets_at(role, "Properties", "ManagedPolicyArns")
+    if managed and (not isinstance(managed, list) or len(in_stack) < len(managed)):
+        return False  # a managed policy of another stack or of AWS: permissions unknown
+    allowed: list[str] = []
+    for source in role_policy_documents(ctx, role):
+        for statement in statements(source.document):
+            if effect_of(statement) != "Allow":
+                continue
+            if "NotAction" in statement:
+                return False
+            allowed.extend(a.lower() for a in actions_of(statement))
+    return PEERING_ACCEPT in allowed and all(
+        a == PEERING_ACCEPT or a.startswith("ec2:describe") for a in allowed)
 
 
 def _trust_violations(ctx: Context, role: Resource, v: Variant) -> Iterator[Violation]:
@@ -90,6 +119,11 @@ def trust_external_id(ctx: Context) -> Iterator[Violation]:
     require `sts:ExternalId` under `StringEquals`; `StringEqualsIfExists` and other operators
     are reported because they let callers without an external id through. Every condition
     scenario is checked.
+
+    A VPC-peering accepter role is exempt: one that a peering connection of the stack names
+    as `PeerRoleArn`, or whose only permission is `ec2:AcceptVpcPeeringConnection` (with
+    `ec2:Describe*` reads). EC2 assumes it for the requester, and a peering connection cannot
+    pass an external id, so requiring one would break the peering.
 
     ## Why is this bad?
     Without an external id, any party that learns the role ARN and can act as the trusted
@@ -137,6 +171,8 @@ def trust_external_id(ctx: Context) -> Iterator[Violation]:
     - [The confused deputy problem](https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)
     """
     for role in ctx.resources():
+        if is_peering_accepter(ctx, role):
+            continue
         yield from ctx.each_variant(role, lambda v, r=role: _trust_violations(ctx, r, v))
 
 

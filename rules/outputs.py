@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Severity, Violation, rule, sub_variables
+from cfnaudit.rule import Context, Resource, Severity, Violation, is_true, rule, sub_variables
 
 KEY_TYPES = ["AWS::S3::Bucket", "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::KMS::Key",
              "AWS::SNS::Topic", "AWS::CloudWatch::Dashboard", "AWS::IAM::Role"]
@@ -123,15 +123,60 @@ def key_resource_output(ctx: Context) -> Iterator[Violation]:
                             "Outputs", resource.path)
 
 
+# Resources that accompany the resource they name (its policy, alias, alarm, scaling) without
+# using it.
+ACCESSORY_TYPES = frozenset({
+    "AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy", "AWS::KMS::Alias",
+    "AWS::CloudWatch::Alarm", "AWS::ApplicationAutoScaling::ScalableTarget",
+    "AWS::ApplicationAutoScaling::ScalingPolicy",
+})
+SUBSCRIPTION = "AWS::SNS::Subscription"
+# A cross-account role is assumed from another account, where Fn::ImportValue cannot reach; a
+# dashboard is read by people. Neither is imported by another stack.
+NEVER_IMPORTED = frozenset({ROLE, "AWS::CloudWatch::Dashboard"})
+
+
+def is_building_block(ctx: Context, types: frozenset[str]) -> bool:
+    """The template only provides resources: each of its resources is a key resource or an
+    accessory of one (a subscription counts when its endpoint is outside the stack). Nothing
+    in it uses them, so their users are other stacks."""
+    for resource in ctx.template.resources.values():
+        if resource.type == SUBSCRIPTION:
+            if ctx.targets_at(resource, "Properties", "Endpoint"):
+                return False
+        elif resource.type not in types and resource.type not in ACCESSORY_TYPES:
+            return False
+    return True
+
+
+def shares_with_other_accounts(ctx: Context) -> bool:
+    """A role of the stack can be assumed from another account: the stack provides its
+    resources to consumers outside it."""
+    return any(is_cross_account_role(ctx, r) for r in ctx.template.of_type(ROLE))
+
+
 @rule(code="OUT002", name="key-resource-export", severity=Severity.WARNING,
-      category="outputs", resource_types=tuple(KEY_TYPES), options={"types": KEY_TYPES})
+      category="outputs", resource_types=tuple(KEY_TYPES),
+      options={"types": KEY_TYPES, "every_stack": False})
 def key_resource_export(ctx: Context) -> Iterator[Violation]:
-    """Key resource is output without an Export name.
+    """Key resource of a stack that others build on is output without an Export name.
 
     ## What it does
-    For each resource of `types` (cross-account roles only, for IAM roles) that appears in
+    In a stack meant to be built upon, for each resource of `types` that appears in
     `Outputs`, requires at least one of its outputs to carry `Export.Name`. The finding sits
-    on the first output that refers to the resource.
+    on the first output that refers to the resource. A stack is meant to be built upon when
+    - it is a building block: every resource in it is a key resource or an accessory of one
+      (a bucket, topic or queue policy, a KMS alias, an alarm, auto scaling, a subscription to
+      an endpoint outside the stack), so nothing in it uses them and their users are other
+      stacks; or
+    - it lets another account assume one of its roles: it provides its resources beyond
+      itself.
+
+    A self-contained stack, whose users of the resource are in the same template or are
+    people reading the outputs, is asked only with `every_stack`. Roles and dashboards are
+    never asked: a cross-account role is assumed from another account, where
+    `Fn::ImportValue` cannot reach (its ARN is copied into the other account's parameters),
+    and a dashboard is read by people.
 
     ## Why is this bad?
     Without an export, other stacks cannot use `Fn::ImportValue`; consumers hard-code the
@@ -165,12 +210,25 @@ def key_resource_export(ctx: Context) -> Iterator[Violation]:
 
     ## Options
     - `types` (list): the types whose outputs must be exported.
+    - `every_stack` (default false): ask for exports in every stack, self-contained ones
+      included.
+
+    ## Known problems
+    Whether other stacks import a resource is not visible in one template; a self-contained
+    stack whose outputs another stack of the same account does read is not reported by
+    default.
 
     ## References
     - [Exporting stack output values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/outputs-section-structure.html)
     """
+    types = frozenset(str(t) for t in ctx.option("types"))
+    if not (is_true(ctx.option("every_stack")) or is_building_block(ctx, types)
+            or shares_with_other_accounts(ctx)):
+        return
     listed = outputs_by_resource(ctx)
     for resource in key_resources(ctx, "types"):
+        if resource.type in NEVER_IMPORTED:
+            continue
         names = listed.get(resource.logical_id, [])
         outputs = [ctx.template.outputs[n] for n in names]
         if outputs and not any(isinstance(o.export, dict) and o.export.get("Name") is not None

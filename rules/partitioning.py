@@ -61,6 +61,29 @@ def _text(ctx: Context, value: Any, variant: Variant) -> str | Unresolved:
 
 # ------------------------------------------------------------------------- Glue tables
 
+TIME_TYPES = ("date", "timestamp")
+
+
+def _may_hold_time(ctx: Context, table_input: dict[str, Any], variant: Variant) -> bool:
+    """False when the table declares its columns and none is a date or time: typed `date` or
+    `timestamp`, or named like a time column. A table whose columns are not declared (a
+    crawler fills them in) may hold anything."""
+    descriptor = table_input.get("StorageDescriptor")
+    columns = descriptor.get("Columns") if isinstance(descriptor, dict) else None
+    if not isinstance(columns, list) or not columns:
+        return True
+    for column in columns:
+        if not isinstance(column, dict):
+            return True
+        name = ctx.resolve(column.get("Name"), variant.scenario)
+        kind = ctx.resolve(column.get("Type"), variant.scenario)
+        if not isinstance(name, str) or not isinstance(kind, str):
+            return True  # not known before deployment
+        if is_time_column(name) or kind.strip().lower().startswith(TIME_TYPES):
+            return True
+    return False
+
+
 
 def _check_table(ctx: Context, table: Resource, variant: Variant) -> Iterator[Violation]:
     table_input = variant.properties.get("TableInput")
@@ -80,6 +103,8 @@ def _check_table(ctx: Context, table: Resource, variant: Variant) -> Iterator[Vi
              for k in (keys if isinstance(keys, list) else []) if isinstance(k, dict)]
     if any(is_time_column(n) or n in projected_dates for n in names):
         return
+    if not _may_hold_time(ctx, table_input, variant):
+        return  # no date or time column to partition by
     if not names:
         yield Violation(f"Glue table `{table.logical_id}` has no partition keys: every query "
                         "scans all of its data", table.at("Properties", "TableInput"))
@@ -100,7 +125,10 @@ def glue_table_time_partitions(ctx: Context) -> Iterator[Violation]:
     (see the module docs: `year`, `month`, `day`, `hour`, `dt`, `date`, `event_date`, ...) or
     a partition-projection column of type `date` (`projection.<column>.type: date` in
     `TableInput.Parameters`). Views (`TableType: VIRTUAL_VIEW`) and Iceberg tables
-    (`OpenTableFormatInput`) are left out.
+    (`OpenTableFormatInput`) are left out, and so are tables whose declared
+    `StorageDescriptor.Columns` hold no date or time (no column typed `date` or `timestamp`,
+    none named like a time column): there is no time to partition by. A table that declares
+    no columns (a crawler fills them in) is still checked.
 
     ## Why is this bad?
     Queries on market data almost always filter by time. Without time partitions Athena and

@@ -1,17 +1,21 @@
 """SQS queues: redrive policies on queues in a message flow, and dead-letter retention.
 
-A queue is in a message flow when the graph shows a reference to it from an event source
-mapping, an SNS subscription, a bucket's queue notification, an EventBridge rule target or a
-pipe source. A queue that something uses as its failure destination (another queue's
-`RedrivePolicy`, a function's `DeadLetterConfig`, an on-failure destination, the dead-letter
-queue of a subscription or rule target) is a dead-letter queue and needs no redrive policy.
+A queue is *received from* when the graph shows something in the stack polling it: an event
+source mapping, a SAM function's `SQS` event (or an `SNS` event's `SqsSubscription`), or a
+pipe whose source it is and whose target answers synchronously (a pipe that starts its target
+`FIRE_AND_FORGET`, with no enrichment, cannot fail on a message's content). A queue is *fed*
+when an SNS subscription, a bucket's queue notification or an EventBridge rule target sends to
+it: those are producers. A queue that something uses as its failure destination (another
+queue's `RedrivePolicy`, a function's `DeadLetterConfig`, an on-failure destination, the
+dead-letter queue of a subscription or rule target) is a dead-letter queue and needs no
+redrive policy.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from cfnaudit.rule import (
@@ -24,37 +28,84 @@ from cfnaudit.rule import (
     as_int,
     dead_letter_sources,
     fold,
+    is_true,
     rule,
 )
 
 QUEUE = "AWS::SQS::Queue"
 DEFAULT_RETENTION = 345600  # four days
 
-# (source type, path below which the reference means "messages flow through this queue")
-FLOW_EDGES: tuple[tuple[str, tuple[Any, ...]], ...] = (
+# (source type, path below which a reference means "receives from this queue")
+RECEIVER_EDGES: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("AWS::Lambda::EventSourceMapping", ("Properties", "EventSourceArn")),
+    ("AWS::Serverless::Function", ("Properties", "Events")),
+    ("AWS::Pipes::Pipe", ("Properties", "Source")),
+)
+# (source type, path below which a reference means "sends to this queue")
+PRODUCER_EDGES: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("AWS::SNS::Subscription", ("Properties", "Endpoint")),
     ("AWS::SNS::Topic", ("Properties", "Subscription")),
     ("AWS::S3::Bucket", ("Properties", "NotificationConfiguration", "QueueConfigurations")),
     ("AWS::Events::Rule", ("Properties", "Targets")),
-    ("AWS::Pipes::Pipe", ("Properties", "Source")),
 )
+_FIRE_AND_FORGET = "FIRE_AND_FORGET"
 
 _SUB_VARIABLE = re.compile(r"\$\{[^}]*\}")
 
 
-def _is_flow_edge(source_type: str, path: tuple[Any, ...]) -> bool:
+def _is_producer_edge(source_type: str, path: tuple[Any, ...]) -> bool:
     """Rule targets: only `Targets[i].Arn` is the target itself."""
     return source_type != "AWS::Events::Rule" or path[5:6] == ("Arn",)
 
 
-def _flows(ctx: Context, queue: Resource) -> list[str]:
+def _is_receiver(source: Resource, path: tuple[Any, ...]) -> bool:
+    if source.type == "AWS::Serverless::Function":
+        # an SQS event's `Queue`, or the queue an SNS event subscribes and polls
+        # (`SqsSubscription.QueueArn`)
+        events = source.properties.get("Events")
+        event = events.get(path[4]) if isinstance(events, dict) and len(path) > 6 else None
+        kind = event.get("Type") if isinstance(event, dict) else None
+        return (kind == "SQS" and path[5:7] == ("Properties", "Queue")) or (
+            kind == "SNS" and path[5:8] == ("Properties", "SqsSubscription", "QueueArn"))
+    if source.type == "AWS::Pipes::Pipe":
+        return not _fire_and_forget(source.properties)
+    return True
+
+
+def _fire_and_forget(pipe: Mapping[str, Any]) -> bool:
+    """The pipe hands each message to its target without waiting for the result, and has no
+    enrichment step that could fail on it."""
+    if pipe.get("Enrichment") is not None:
+        return False
+    targets = pipe.get("TargetParameters")
+    if not isinstance(targets, dict):
+        return False
+    for key in ("StepFunctionStateMachineParameters", "LambdaFunctionParameters"):
+        parameters = targets.get(key)
+        if isinstance(parameters, dict) and parameters.get("InvocationType") == _FIRE_AND_FORGET:
+            return True
+    return False
+
+
+def _edges(ctx: Context, queue: Resource, kinds: tuple[tuple[str, tuple[Any, ...]], ...],
+           keep: Callable[[Resource, tuple[Any, ...]], bool]) -> list[str]:
     found = []
-    for source_type, under in FLOW_EDGES:
+    for source_type, under in kinds:
         for edge in ctx.referrers(queue, types=(source_type,), under=under):
-            if _is_flow_edge(source_type, edge.path):
+            if keep(ctx.template.resources[edge.source_id], edge.path):
                 found.append(edge.source_id)
     return list(dict.fromkeys(found))
+
+
+def receivers(ctx: Context, queue: Resource) -> list[str]:
+    """Resources of the stack that receive messages from `queue` (template order of kinds)."""
+    return _edges(ctx, queue, RECEIVER_EDGES, _is_receiver)
+
+
+def producers(ctx: Context, queue: Resource) -> list[str]:
+    """Resources of the stack that send messages to `queue`."""
+    return _edges(ctx, queue, PRODUCER_EDGES,
+                  lambda source, path: _is_producer_edge(source.type, path))
 
 
 def redrive_policy(ctx: Context, scenario: Scenario, value: Any) -> Any:
@@ -81,16 +132,21 @@ def redrive_policy(ctx: Context, scenario: Scenario, value: Any) -> Any:
 
 
 @rule(code="SQS001", name="sqs-consumed-queue-redrive", severity=Severity.ERROR,
-      category="sqs-redrive", resource_types=(QUEUE,), options={"max_receive_count": 10})
+      category="sqs-redrive", resource_types=(QUEUE,),
+      options={"max_receive_count": 10, "external_consumers": False})
 def consumed_queue_redrive(ctx: Context) -> Iterator[Violation]:
-    """Queue in a message flow has no bounded redrive to a dead-letter queue.
+    """Queue that the stack receives from has no bounded redrive to a dead-letter queue.
 
     ## What it does
-    Finds every `AWS::SQS::Queue` that an event source mapping, SNS subscription, bucket
-    notification, EventBridge rule target or pipe refers to, and checks that it has a
-    `RedrivePolicy` (object or JSON text) with a `deadLetterTargetArn` and a
-    `maxReceiveCount` at or below `max_receive_count`. Queues used as a dead-letter queue or
-    failure destination by anything in the stack are exempt.
+    Finds every `AWS::SQS::Queue` that something in the stack receives from (an event source
+    mapping, a SAM function's `SQS` event, a pipe whose source it is, unless the pipe starts
+    its target `FIRE_AND_FORGET` with no enrichment) and checks that it has a `RedrivePolicy`
+    (object or JSON text) with a `deadLetterTargetArn` and a `maxReceiveCount` at or below
+    `max_receive_count`. The message names the receiver. Queues used as a dead-letter queue
+    or failure destination by anything in the stack are exempt. A queue that the stack only
+    sends to (an SNS subscription, a bucket notification, an EventBridge rule target) is the
+    end of the stack's flow: its consumer, if any, lives elsewhere and is asked for only with
+    `external_consumers`.
 
     ## Why is this bad?
     A message that makes the consumer fail (a poison message) returns to the queue after
@@ -132,29 +188,36 @@ def consumed_queue_redrive(ctx: Context) -> Iterator[Violation]:
 
     ## Options
     - `max_receive_count` (default 10): the most receives before a message moves aside.
+    - `external_consumers` (default false): also require a redrive policy on queues that the
+      stack only sends to, assuming an application outside the stack receives from them.
 
     ## Known problems
-    Queues that only applications outside the stack read are not recognised as consumed.
+    Receivers the template does not show (containers or instances polling with the SDK) are
+    not seen: such a queue is checked only with `external_consumers`.
 
     ## References
     - [Amazon SQS dead-letter queues](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html)
     - [AWS::SQS::Queue RedrivePolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queue.html#aws-sqs-queue-redrivepolicy)
     """
+    external = is_true(ctx.option("external_consumers"))
     for queue in ctx.resources():
-        flows = _flows(ctx, queue)
-        if not flows or dead_letter_sources(ctx, queue):
+        used = receivers(ctx, queue)
+        how = "received from by"
+        if not used and external:
+            used, how = producers(ctx, queue), "fed by"
+        if not used or dead_letter_sources(ctx, queue):
             continue
-        yield from ctx.each_variant(queue, lambda v, q=queue, f=flows[0]: _check_redrive(
-            ctx, q, v.scenario, v.properties, f))
+        yield from ctx.each_variant(queue, lambda v, q=queue, f=f"{how} `{used[0]}`":
+                                    _check_redrive(ctx, q, v.scenario, v.properties, f))
 
 
 def _check_redrive(ctx: Context, queue: Resource, scenario: Scenario,
-                   props: Mapping[str, Any], flow: str) -> Iterator[Violation]:
+                   props: Mapping[str, Any], usage: str) -> Iterator[Violation]:
     name = queue.logical_id
     policy = redrive_policy(ctx, scenario, props.get("RedrivePolicy"))
     path = queue.at("Properties", "RedrivePolicy")
     if policy is None:
-        yield Violation(f"Queue `{name}`, used by `{flow}`, has no dead-letter queue",
+        yield Violation(f"Queue `{name}`, {usage}, has no dead-letter queue",
                         queue.path)
         return
     if isinstance(policy, Unresolved):

@@ -63,13 +63,25 @@ def _check_policy(ctx: Context, attribute: str) -> Iterator[Violation]:
         yield from fold(found)
 
 
+def _loss(resource: Resource, attribute: str) -> str:
+    """What deleting the resource costs. CloudFormation cannot delete a bucket that holds
+    objects: the deletion fails and leaves it, and only an emptied bucket goes."""
+    if resource.type != "AWS::S3::Bucket":
+        return "its data is deleted with it"
+    if attribute == "DeletionPolicy":
+        return ("deleting the stack fails while the bucket holds objects, and deletes the "
+                "bucket once it is emptied")
+    return ("a replacement moves the stack to a new, empty bucket and deletes the old one, or "
+            "leaves it outside the stack while it holds objects")
+
+
 def _judge(resource: Resource, attribute: str, value: Any) -> Iterator[Violation]:
     label = f"`{resource.logical_id}` ({resource.type})"
     path = resource.at(attribute) if attribute in resource.raw else resource.path
     if value is None:
         if attribute == "DeletionPolicy" and resource.type in SNAPSHOT_BY_DEFAULT:
             return  # CloudFormation's default for these is Snapshot
-        yield Violation(f"{label} has no {attribute}, so its data is deleted with it", path)
+        yield Violation(f"{label} has no {attribute}, so {_loss(resource, attribute)}", path)
     elif isinstance(value, Unresolved):
         yield Violation(f"{attribute} of {label} cannot be checked because {value.reason}",
                         path)
@@ -78,8 +90,8 @@ def _judge(resource: Resource, attribute: str, value: Any) -> Iterator[Violation
             yield Violation(f"{label} sets {attribute} to Snapshot, which this type does not "
                             "support", path)
     elif value not in RETAINING:
-        yield Violation(f"{label} sets {attribute} to {value}, so its data is deleted with it",
-                        path)
+        yield Violation(f"{label} sets {attribute} to {value}, so "
+                        f"{_loss(resource, attribute)}", path)
 
 
 @rule(code="OPS001", name="stateful-deletion-policy", severity=Severity.WARNING,

@@ -11,6 +11,7 @@ import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cfnaudit.rule import (
@@ -72,6 +73,18 @@ def looks_like_secret(name: str) -> bool:
 
 # ------------------------------------------------------------------------- parameters
 
+# Defaults that only mark where a value goes (`<>`, `CHANGEME`, `xxxx`): no secret is stored.
+_PLACEHOLDERS = frozenset({"changeme", "replaceme", "placeholder", "todo", "tbd", "none",
+                           "null", "notset", "unset"})
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+
+
+def is_placeholder(text: str) -> bool:
+    """A value that holds nothing: no letters or digits, a run of `x`, or a placeholder word
+    (`CHANGE_ME`, `<replace-me>`)."""
+    bare = _NOT_ALPHANUMERIC.sub("", text.lower())
+    return not bare or set(bare) == {"x"} or bare in _PLACEHOLDERS
+
 _PLAIN_TYPES = ("String", "Number", "CommaDelimitedList", "")
 
 
@@ -85,7 +98,8 @@ def secret_parameter_exposed(ctx: Context) -> Iterator[Violation]:
     `CommaDelimitedList`) that is `NoEcho: true` or whose name looks like a secret
     (`DBPassword`, `ApiKey`, `GitHubToken`, `ClientSecret`, ...; not `SecretArn`,
     `PasswordLength` or `TokenTableName`). Reports secret-looking parameters without
-    `NoEcho: true`, secret parameters with a non-empty `Default`, and secret parameters
+    `NoEcho: true`, secret parameters with a `Default` (an empty one, or a placeholder such
+    as `<>`, `CHANGE_ME` or `xxxx`, stores nothing and passes), and secret parameters
     referenced from `Outputs` or from a resource's `Metadata` (found through the resource
     graph). The resources that use secret parameters are what the rule examines.
 
@@ -156,7 +170,7 @@ def _parameter_problems(parameter: Parameter) -> Iterator[Violation]:
         yield Violation(f"{noun} but is not `NoEcho: true`, so its value is shown in stack "
                         "descriptions", path, key="noecho")
     default = parameter.raw.get("Default")
-    if default is not None and str(default).strip():
+    if default is not None and not is_placeholder(str(default)):
         what = "looks like a secret" if looks_like_secret(parameter.name) else "is `NoEcho`"
         yield Violation(f"Parameter `{parameter.name}` {what} but has a `Default`, which stores "
                         "the value in the template", (*parameter.path, "Default"),
@@ -224,10 +238,31 @@ def _secret_key(key: str) -> bool:
         and looks_like_secret(key.lstrip("-"))
 
 
+# Words of a filler that a property requires but nobody checks (an EventBridge connection to an
+# open API must still carry an API key): `dummy-value`, `MyAPIkey`, `KeyValue`. Words that ask
+# for the real secret (`<PASSWORD_UPDATE_ME>`) are not filler: the value is meant to be typed in.
+_FILLER_WORDS = frozenset({"dummy", "fake", "filler", "unused", "my", "api", "apikey", "key",
+                           "value", "any", "none"})
+
+
+def is_filler(value: Any) -> bool:
+    """A literal made only of filler words, whatever the case and separators, with no digits
+    (`MyAPIkey` is `my` `api` `key`): it cannot be a working secret."""
+    if not isinstance(value, str):
+        return False
+    bare = _NOT_ALPHANUMERIC.sub("", value.lower())
+    # ends[i]: the first i characters split into filler words
+    ends = [True] + [False] * len(bare)
+    for i in range(1, len(bare) + 1):
+        ends[i] = any(ends[i - len(w)] and bare[i - len(w):i] == w
+                      for w in _FILLER_WORDS if len(w) <= i)
+    return bool(bare) and ends[-1]
+
+
 def _literal_secrets(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
     """(name, path) of every secret-named entry with a literal value below `value`."""
     for name, item, where in secret_entries(value, path):
-        if _is_literal(item):
+        if _is_literal(item) and not is_filler(item):
             yield name, where
 
 
@@ -254,7 +289,11 @@ def literal_secret_value(ctx: Context) -> Iterator[Violation]:
     `{Name, Value}` entries, Glue `--db-password` arguments) whose value is fixed in the
     template text: a string, or a `Fn::Sub`/`Fn::Join` without references. Dynamic
     references `{{resolve:secretsmanager:...}}` and `{{resolve:ssm-secure:...}}`, ARNs and
-    values from parameters or resources are not literal. Every `Fn::If` branch is checked.
+    values from parameters or resources are not literal. A filler made only of words such as
+    `dummy`, `my`, `api`, `key`, `value` (`dummy-value`, `MyAPIkey`: the API key an
+    EventBridge connection to an open API must carry) is not a secret and passes; a
+    placeholder asking for the real value (`<PASSWORD_UPDATE_ME>`) is reported, because it
+    tells users to write the secret into the template. Every `Fn::If` branch is checked.
 
     ## Why is this bad?
     A template is copied into version control, artifact buckets, CI logs and the
@@ -330,6 +369,44 @@ _DATABASES = {
 
 _PASS_THROUGH = frozenset({"AWS::CloudFormation::Stack", "AWS::Serverless::Application"})
 
+# Resources whose secret properties create a credential: the stack owns these passwords and
+# could let the service manage them or generate them.
+_OWNERS = frozenset({
+    *_DATABASES, "AWS::AmazonMQ::Broker", "AWS::ElastiCache::ReplicationGroup",
+    "AWS::ElastiCache::User", "AWS::MemoryDB::User", "AWS::DirectoryService::MicrosoftAD",
+    "AWS::DirectoryService::SimpleAD", "AWS::OpenSearchService::Domain",
+    "AWS::Elasticsearch::Domain", "AWS::IAM::User", "AWS::RedshiftServerless::Namespace",
+    "AWS::DocDBElastic::Cluster", "AWS::Lightsail::Database",
+})
+# Properties that keep a credential someone else issued (a webhook signing secret, a third
+# party's API key or OAuth client secret, an existing directory user's password) encrypted in
+# a managed secret. Such a value can only come in from outside: a parameter is the way in.
+_STORES: Mapping[str, frozenset[str]] = {
+    "AWS::SecretsManager::Secret": frozenset({"SecretString"}),
+    "AWS::Events::Connection": frozenset({"AuthParameters"}),
+    "AWS::Amplify::App": frozenset({"OauthToken", "AccessToken"}),
+    "AWS::CodeBuild::SourceCredential": frozenset({"Token"}),
+}
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """Parameters and stack secrets that set a password the stack creates."""
+
+    parameters: frozenset[str]
+    secrets: frozenset[str]
+
+
+def _owned(ctx: Context) -> _Owned:
+    parameters: set[str] = set()
+    secrets: set[str] = set()
+    for resource in ctx.template.resources.values():
+        if resource.type in _OWNERS:
+            for _, value, _ in secret_entries(dict(resource.properties), ()):
+                parameters.update(_parameters_in(ctx, value))
+                secrets.update(s.logical_id for s in _secrets_read(ctx, value))
+    return _Owned(frozenset(parameters), frozenset(secrets))
+
 
 @rule(code="SEC003", name="secret-from-parameter", severity=Severity.ERROR,
       category="secrets", security=True)
@@ -346,6 +423,16 @@ def secret_from_parameter(ctx: Context) -> Iterator[Violation]:
     reference (`{{resolve:secretsmanager:...}}`, where a parameter may name the secret),
     `ManageMasterUserPassword: true`, and secrets generated with `GenerateSecretString`.
     Literal values are SEC002's concern.
+
+    Credentials issued outside the stack (a webhook signing secret, a third party's API key or
+    OAuth client secret, the password of an existing directory user) cannot be generated: a
+    parameter stored into a Secrets Manager `SecretString`, an EventBridge connection's
+    `AuthParameters`, Amplify's `OauthToken`/`AccessToken` or a CodeBuild source credential
+    is the right way in and passes. It is reported when the same parameter (or the secret,
+    through a dynamic reference) also sets a password the stack creates: a database, broker,
+    cache, directory or search-domain master password. Secrets in Lambda or container
+    environment variables are always reported: they are readable in the function's
+    configuration.
 
     ## Why is this bad?
     A parameter password is typed by a person or a pipeline, lives in their shell history or
@@ -387,8 +474,8 @@ def secret_from_parameter(ctx: Context) -> Iterator[Violation]:
     ## Known problems
     Only names reveal a secret property. Instances that join a cluster or restore a snapshot
     carry no password and are not reported. Parameters passed on to nested stacks are not
-    reported (the nested template is checked on its own). A secret whose value must come from
-    outside (a webhook signing key) is best created empty and set out of band.
+    reported (the nested template is checked on its own). A secret that stores the password
+    of a database in another stack is taken for a credential issued elsewhere.
 
     ## References
     - [Password management with Amazon RDS and AWS Secrets Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html)
@@ -396,24 +483,32 @@ def secret_from_parameter(ctx: Context) -> Iterator[Violation]:
     - [Using dynamic references to specify template values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html)
     """
     types = dict.fromkeys(r.type for r in ctx.template.resources.values())
+    owned: _Owned | None = None
     for resource in ctx.resources(*types):
         if resource.type in _PASS_THROUGH:
             continue  # a nested stack's parameter is the same secret, checked there
         if resource.type in _DATABASES or any(
                 True for _ in secret_entries(dict(resource.properties), ())):
-            yield from ctx.each_variant(resource, lambda v, r=resource: _from_parameters(
-                ctx, r, v))
+            owned = owned or _owned(ctx)
+            yield from ctx.each_variant(resource, lambda v, r=resource, o=owned:
+                                        _from_parameters(ctx, r, v, o))
 
 
-def _from_parameters(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
+def _from_parameters(ctx: Context, resource: Resource, v: Variant, owned: _Owned
+                     ) -> Iterator[Violation]:
     kind = _DATABASES.get(resource.type) or (
         "Secret" if resource.type == "AWS::SecretsManager::Secret" else "Resource")
     noun = f"{kind} `{resource.logical_id}`"
+    stored = _STORES.get(resource.type, frozenset())
     for name, value, path in secret_entries(dict(v.properties), resource.at("Properties")):
         if name == "SecretString":
             names = _secret_string_parameters(ctx, value)
         else:
             names = _parameters_in(ctx, value)
+        if path[3] in stored and resource.logical_id not in owned.secrets:
+            # a credential issued elsewhere, kept where it belongs; unless the same parameter
+            # also sets a password the stack creates
+            names = [n for n in names if n in owned.parameters]
         what = "its master password" if name == "MasterUserPassword" else f"`{name}`"
         for parameter in names:
             yield Violation(f"{noun} takes {what} from parameter `{parameter}` instead of a "

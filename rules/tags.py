@@ -19,6 +19,7 @@ from cfnaudit.rule import (
     Unresolved,
     Variant,
     Violation,
+    is_macro_output,
     rule,
     tag_property,
 )
@@ -85,6 +86,8 @@ def _check(ctx: Context, resource: Resource, prop: TagProperty, variant: Variant
             yield Violation(f"{what} has no {prop.name}: required tags "
                             f"{_names(required)} are missing", resource.path)
         return
+    if is_macro_output(value, ctx.template):
+        return  # a macro writes the tags at deployment: nothing here to check or fix
     keys, unknown = tag_keys(ctx, prop, value, variant)
     missing = [t for t in required if t not in keys]
     if not missing:
@@ -113,7 +116,9 @@ def required_tags(ctx: Context) -> Iterator[Violation]:
     JSON string), in every condition scenario (`Fn::If` around the whole property or single
     tags), and reports the tags of `required_tags` that are missing. Keys that come from
     parameters are resolved through their defaults. Types that cannot be tagged (for example
-    `AWS::Lambda::Permission`), custom resources and SAM types are never flagged.
+    `AWS::Lambda::Permission`), custom resources and SAM types are never flagged, nor are tags
+    that a macro writes at deployment (`Fn::Transform`, or a macro script such as PyPlate's
+    `#!PyPlate` in a template that declares its own macro).
 
     ## Why is this bad?
     Costs cannot be allocated and resources cannot be told apart by environment without tags:

@@ -154,3 +154,23 @@ def test_budget_hit_becomes_an_info_finding() -> None:
     result = run_rules(template_from(_many_conditions(8)), [probe], budget=16)
     assert [(f.code, f.resource) for f in result.findings] == [("CFA005", "Q")]
     assert "only the first 16" in result.findings[0].message
+
+
+def test_macro_output_is_fn_transform_or_a_script_under_a_declared_macro() -> None:
+    from cfnaudit.intrinsics import is_macro_output
+    script = "#!PyPlate\noutput = []"
+    with_macro = template_from("""
+        Transform: [PyPlate]
+        Resources:
+          Bucket: {Type: AWS::S3::Bucket}
+    """)
+    only_sam = template_from("""
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Bucket: {Type: AWS::S3::Bucket}
+    """)
+    assert is_macro_output({"Fn::Transform": {"Name": "Tags"}}, only_sam)
+    assert is_macro_output(script, with_macro)
+    assert not is_macro_output(script, only_sam)  # AWS's own transforms run no scripts
+    assert not is_macro_output("plain text", with_macro)
+    assert not is_macro_output([{"Key": "a", "Value": "b"}], with_macro)
