@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from cfnaudit.baseline import BaselineOutcome
-from cfnaudit.decode import DecodeError, Limits, bytes_to_text, decode_text
 from cfnaudit.deadline import DEFAULT_RULE_TIMEOUT
+from cfnaudit.decode import DecodeError, Limits, bytes_to_text, decode_text
 from cfnaudit.engine import (
     DECODE_ERROR,
     INTERNAL_ERROR,

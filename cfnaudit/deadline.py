@@ -21,7 +21,7 @@ from types import FrameType, TracebackType
 DEFAULT_RULE_TIMEOUT = 10.0  # seconds; 0 means no limit
 
 
-class RuleTimeout(BaseException):  # noqa: N818  # not an error of the rule: a stop order
+class RuleTimeout(BaseException):
     """Raised inside a rule that ran out of time. A BaseException, so that a rule's own
     `except Exception` cannot swallow it."""
 

@@ -259,6 +259,21 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
+def parse_json_text(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """JSON held in a template string (a dashboard body, Glue `Tags`, a policy or redrive
+    policy given as text), read within the decoder's limits. Raises ValueError when the text is
+    not JSON, nests deeper than `max_depth`, or holds `NaN`/`Infinity` or an integer too long to
+    convert: never RecursionError, however deep the text nests."""
+    if _json_depth_exceeds(text, max_depth):
+        raise ValueError(f"nesting deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except _JsonConstant as exc:
+        raise ValueError(f"`{exc}` is not a JSON number") from None
+    except RecursionError:  # not expected within the depth limit; never let it escape
+        raise ValueError(f"nesting deeper than {max_depth} levels") from None
+
+
 def _yaml_might_accept(text: str) -> bool:
     """Flow-style YAML with unquoted keys or tags also starts with a brace."""
     return re.search(r"!\w|\{\s*[A-Za-z_][\w:]*\s*:", text[:4096]) is not None
@@ -397,9 +412,10 @@ class _BadScalar(Exception):
 _MAX_INT_BITS = 14_000
 
 
-def _checked_int(text: str, construct: Callable[[], int]) -> int:
+def _checked_int(node: yaml.ScalarNode) -> int:
+    text = node.value
     try:
-        number = construct()
+        number: int | None = int(_constructor.construct_yaml_int(node))
     except ValueError:
         number = None
     if number is None or number.bit_length() > _MAX_INT_BITS:
@@ -420,7 +436,7 @@ def _scalar_value(event: yaml.ScalarEvent) -> Any:
         return value
     node = yaml.ScalarNode(tag, value)
     if tag == _CORE_TAG + "int":
-        return _checked_int(value, lambda: int(_constructor.construct_yaml_int(node)))
+        return _checked_int(node)
     try:
         if tag == _CORE_TAG + "float":
             return _constructor.construct_yaml_float(node)
@@ -488,7 +504,7 @@ def _plain_scalar(value: str) -> Any:
                         and len(value) <= 1000:
                     return int(value)
                 node = yaml.ScalarNode(tag, value)
-                return _checked_int(value, lambda: int(_constructor.construct_yaml_int(node)))
+                return _checked_int(node)
             if kind == "bool":
                 return _BOOLS[value.lower()]
             if kind == "null":

@@ -27,6 +27,7 @@ from cfnaudit.rule import (
     in_scenario,
     is_dead_letter_queue,
     is_deployment_helper,
+    parse_json_text,
     referenced_names,
     rule,
     sub_variables,
@@ -516,7 +517,7 @@ def _event_pattern(ctx: Context, events_rule: Resource) -> dict[str, Any] | None
     pattern = events_rule.properties.get("EventPattern")
     if isinstance(pattern, str):
         try:
-            pattern = json.loads(pattern)
+            pattern = parse_json_text(pattern)
         except ValueError:
             return None
     return pattern if isinstance(pattern, dict) else None

@@ -9,7 +9,6 @@ queue of a subscription or rule target) is a dead-letter queue and needs no redr
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -24,6 +23,7 @@ from cfnaudit.rule import (
     as_int,
     dead_letter_sources,
     fold,
+    parse_json_text,
     rule,
 )
 
@@ -71,7 +71,7 @@ def redrive_policy(ctx: Context, scenario: Scenario, value: Any) -> Any:
     resolved = ctx.resolve(value, scenario)
     if isinstance(resolved, str):
         try:
-            resolved = json.loads(resolved)
+            resolved = parse_json_text(resolved)
         except ValueError:
             return Unresolved("its `RedrivePolicy` is not valid JSON")
     return resolved if isinstance(resolved, (dict, Unresolved)) else None

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from helpers import template_from
 
 from cfnaudit.decode import decode_text
@@ -113,9 +112,10 @@ ODD_ARGUMENTS: list[Any] = [
 def test_every_function_returns_a_value_or_unresolved_on_any_argument_shape(
         function: str) -> None:
     t = _template()
-    shapes: list[Any] = list(ODD_ARGUMENTS) + [[True] * 4]
+    shapes: list[Any] = [*ODD_ARGUMENTS, [True] * 4]
     shapes += [list(c) for n in (1, 2, 3) for c in itertools.product(ODD_ARGUMENTS[:9], repeat=n)]
-    shapes += [[a, b, c] for a, b, c in zip(ODD_ARGUMENTS, ODD_ARGUMENTS[3:], ODD_ARGUMENTS[6:])]
+    shapes += [[a, b, c] for a, b, c in zip(ODD_ARGUMENTS, ODD_ARGUMENTS[3:], ODD_ARGUMENTS[6:],
+                                          strict=False)]
     for argument in shapes:
         for scenario in ((), (("IsProd", True),)):
             resolve({function: argument}, t, scenario)  # must not raise

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run
+from helpers import FIXTURES, run
 
 from cfnaudit import api
 from cfnaudit.api import Config, Report, audit
@@ -148,3 +148,12 @@ def test_a_file_name_no_output_can_encode_does_not_abort_the_run(
     assert code == 1, err
     assert "internal error" not in err
     assert "bad" in out and "good.yaml" in out  # SARIF percent-encodes the name
+
+
+def test_json_nested_thousands_deep_inside_strings_is_a_finding_not_a_crash() -> None:
+    report = audit([FIXTURES / "bad_input" / "deep_json_in_string.yaml"], Config(jobs=1))
+    assert not [f for f in report.findings if f.is_error]
+    messages = {(f.code, f.resource): f.message for f in report.findings}
+    assert "body is not valid JSON: nesting deeper than 100 levels" in messages[
+        ("MON031", "Dashboard")]
+    assert "tags cannot be checked" in messages[("TAG001", "Job")]
