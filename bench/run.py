@@ -39,7 +39,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(os.environ.get("CFNAUDIT_SHARED") or ROOT.parent / "shared") / "corpus"
 RESULTS = BENCH / "results"
 VENVS = BENCH / ".venv"
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
