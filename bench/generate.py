@@ -10,7 +10,13 @@ checker whose time grows faster than that is doing work per pair of resources.
 bucket per condition and one bucket whose properties depend on all of them: a naive checker that
 enumerates every combination would try 2**n scenarios.
 
-Run `python bench/generate.py 500 > t.yaml` or `python bench/generate.py --conditions 30`.
+Pathological shapes (bench/shapes.py times each at 1x, 2x and 4x): `scenarios(n, c)`, n
+watched streams and functions whose properties and alarms depend on c conditions (2**c
+scenarios); `wildcards(n)`, n policy statements with 28 wildcards before a mismatch;
+`cidr(n, count)`, n subnets each selecting from a `Fn::Cidr` of `count` blocks.
+
+Run `python bench/generate.py 500 > t.yaml`, `python bench/generate.py --conditions 30` or
+`python bench/generate.py --shape wildcards 4`.
 """
 
 from __future__ import annotations
@@ -177,9 +183,9 @@ def conditions(n: int) -> str:
 
 
 def scenarios(watched: int, conditions: int = 6) -> str:
-    """`watched` Kinesis streams and Lambda functions (half each), every property and alarm
+    """`watched` Kinesis streams and Lambda functions (half each), every resource and alarm
     depending on the same `conditions` independent conditions (2**conditions scenarios, 64 by
-    default: the scenario budget). Each resource has its alarms, conditional like it. Alarm
+    default: the scenario budget). Each resource has two alarms, conditional like it. Alarm
     coverage that recomputes every variant in every scenario grows with the square of the
     scenarios; this template shows it."""
     parts = [HEADER, "Parameters:\n"]
@@ -188,8 +194,10 @@ def scenarios(watched: int, conditions: int = 6) -> str:
     parts.append("Conditions:\n")
     parts += [f"  On{i}: !Equals [!Ref Flag{i}, 'yes']\n" for i in range(conditions)]
     parts += ["Resources:\n", ROLE]
-    tags = "".join(f"        - Key: t{i}\n          Value: !If [On{i}, 'on', 'off']\n"
-                   for i in range(conditions))
+    # Eight tags whatever the number of conditions: the template's size stays the same when
+    # only the number of scenarios changes.
+    tags = "".join(f"        - Key: t{i}\n          Value: !If [On{i % conditions}, 'on', 'off']\n"
+                   for i in range(max(8, conditions)))
     for j in range(watched):
         if j % 2 == 0:
             name, kind = f"Stream{j}", "stream"
@@ -249,11 +257,12 @@ def cidr(subnets: int, count: int = 256) -> str:
     """`subnets` subnets, each picking the last block of a `Fn::Cidr` of `count` blocks.
     CloudFormation allows 1 to 256; a resolver without that cap builds whatever count it is
     given (2,000,000 took 17 s), and one that builds 256 each time still grows linearly."""
+    bits = 32 - 8 - max(1, (count - 1).bit_length())  # blocks small enough for `count`
     parts = [HEADER, "Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n"
              "      CidrBlock: 10.0.0.0/8\n"]
     parts += [f"  Subnet{i}:\n    Type: AWS::EC2::Subnet\n    Properties:\n"
               f"      VpcId: !Ref Vpc\n      AvailabilityZone: eu-west-1a\n"
-              f"      CidrBlock: !Select [{count - 1}, !Cidr [10.0.0.0/8, {count}, 8]]\n"
+              f"      CidrBlock: !Select [{count - 1}, !Cidr [10.0.0.0/8, {count}, {bits}]]\n"
               for i in range(subnets)]
     return "".join(parts)
 

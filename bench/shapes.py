@@ -43,7 +43,7 @@ FLOOR_TEMPLATE = generate.resources(1)  # one role: what start-up and decoding c
 def growth(walls: list[float], floor: float) -> str:
     """How the time above the start-up floor grows from the 1x to the 4x size."""
     first, last = walls[0] - floor, walls[-1] - floor
-    if first <= 0.05:  # within the noise of the floor: no meaningful ratio
-        return f"4x the size: {walls[-1]:.2f} s vs {walls[0]:.2f} s (all near the floor)"
-    return (f"4x the size takes {last / first:.1f}x the time above the start-up floor "
-            f"({walls[0]:.2f} / {walls[1]:.2f} / {walls[2]:.2f} s; floor {floor:.2f} s)")
+    times = f"{walls[0]:.2f} / {walls[1]:.2f} / {walls[2]:.2f} s; floor {floor:.2f} s"
+    if first < 0.1:  # within the noise of the floor: no meaningful ratio
+        return f"all sizes within 0.1 s of the start-up floor or near it ({times})"
+    return f"4x the size takes {last / first:.1f}x the time above the start-up floor ({times})"

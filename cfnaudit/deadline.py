@@ -53,7 +53,8 @@ class Budget:
                  trace: TracebackType | None) -> None:
         if self.interrupts:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)  # type: ignore[arg-type]  # what signal() returned
+            previous = self._previous if self._previous is not None else signal.SIG_DFL
+            signal.signal(signal.SIGALRM, previous)  # type: ignore[arg-type]  # what signal() returned
             self.interrupts = False
 
     @contextmanager

@@ -210,7 +210,7 @@ def _run_rule(rule: Rule, template: Template, graph: ResourceGraph, scenarios: S
             f"rule {rule.code} ({rule.name}) crashed: {type(exc).__name__}: {exc} "
             f"(at {where.name}, line {where.lineno}); run with --debug for the traceback")
     late = None
-    if time_budget.exceeded(started):  # only possible where the rule could not be stopped
+    if not time_budget.interrupts and time_budget.exceeded(started):
         late = file_finding(RULE_TIMEOUT, template.file,
                             _timeout_message(rule, time_budget, False))
     return ctx, violations, late

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -157,3 +158,17 @@ def test_json_nested_thousands_deep_inside_strings_is_a_finding_not_a_crash() ->
     assert "body is not valid JSON: nesting deeper than 100 levels" in messages[
         ("MON031", "Dashboard")]
     assert "tags cannot be checked" in messages[("TAG001", "Job")]
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers here")
+def test_the_previous_alarm_handler_is_restored_and_no_timer_is_left(tmp_path: Path) -> None:
+    def mine(signum: int, frame: Any) -> None:
+        raise AssertionError("a cfnaudit timer fired after the scan")
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:
+        audit([_templates(tmp_path, 1)], Config(select=("KMS001",), jobs=1, rule_timeout=5))
+        assert signal.getsignal(signal.SIGALRM) is mine
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
