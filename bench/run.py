@@ -584,22 +584,22 @@ def shape_cases(scratch: Path, outputs: Path, runs: int, timeout: float) -> list
         results.append(measured)
         return measured
 
-    # The floor (start-up, one resource) is the fastest of several runs: one run is noisy.
-    floor = min(case("shape floor: one resource", shapes.FLOOR_TEMPLATE, times=5).walls)
+    # The floor (start-up, one resource): the median CPU time of several runs.
+    floor = case("shape floor: one resource", shapes.FLOOR_TEMPLATE, times=5).cpu_s
     notes = SHAPE_NOTES
     for series in shapes.SERIES:
-        walls = []
+        cpus = []
         for size in series.sizes:
             measured = case(f"{series.name}: {size} {series.unit}", series.template(size),
                             series.flags)
             if measured.exit_code == -9 or not measured.complete:
                 break
-            walls.append(measured.wall_s)
-        if len(walls) == len(series.sizes):
-            notes.append(f"{series.name}: {shapes.growth(walls, floor)}")
+            cpus.append(measured.cpu_s)
+        if len(cpus) == len(series.sizes):
+            notes.append(f"{series.name}: {shapes.growth(cpus, floor)}")
         else:
             notes.append(f"{series.name}: did not complete within {timeout:.0f} s at "
-                         f"{series.sizes[len(walls)]} {series.unit}")
+                         f"{series.sizes[len(cpus)]} {series.unit}")
     print("\n".join(f"  {n}" for n in notes))
     return results
 
