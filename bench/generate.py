@@ -10,13 +10,20 @@ checker whose time grows faster than that is doing work per pair of resources.
 bucket per condition and one bucket whose properties depend on all of them: a naive checker that
 enumerates every combination would try 2**n scenarios.
 
-Run `python bench/generate.py 500 > t.yaml` or `python bench/generate.py --conditions 30`.
+Pathological shapes (bench/shapes.py times each at 1x, 2x and 4x): `scenarios(n, c)`, n
+watched streams and functions whose properties and alarms depend on c conditions (2**c
+scenarios); `wildcards(n)`, n policy statements with 28 wildcards before a mismatch;
+`cidr(n, count)`, n subnets each selecting from a `Fn::Cidr` of `count` blocks.
+
+Run `python bench/generate.py 500 > t.yaml`, `python bench/generate.py --conditions 30` or
+`python bench/generate.py --shape wildcards 4`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 HEADER = 'AWSTemplateFormatVersion: "2010-09-09"\nDescription: synthetic benchmark template\n'
 
@@ -175,13 +182,107 @@ def conditions(n: int) -> str:
     return "".join(parts)
 
 
+def scenarios(watched: int, conditions: int = 6) -> str:
+    """`watched` Kinesis streams and Lambda functions (half each), every resource and alarm
+    depending on the same `conditions` independent conditions (2**conditions scenarios, 64 by
+    default: the scenario budget). Each resource has two alarms, conditional like it. Alarm
+    coverage that recomputes every variant in every scenario grows with the square of the
+    scenarios; this template shows it."""
+    parts = [HEADER, "Parameters:\n"]
+    parts += [f"  Flag{i}:\n    Type: String\n    AllowedValues: ['yes', 'no']\n"
+              f"    Default: 'no'\n" for i in range(conditions)]
+    parts.append("Conditions:\n")
+    parts += [f"  On{i}: !Equals [!Ref Flag{i}, 'yes']\n" for i in range(conditions)]
+    parts += ["Resources:\n", ROLE]
+    # Eight tags whatever the number of conditions: the template's size stays the same when
+    # only the number of scenarios changes.
+    tags = "".join(f"        - Key: t{i}\n          Value: !If [On{i % conditions}, 'on', 'off']\n"
+                   for i in range(max(8, conditions)))
+    for j in range(watched):
+        if j % 2 == 0:
+            name, kind = f"Stream{j}", "stream"
+            parts.append(f"  {name}:\n    Type: AWS::Kinesis::Stream\n    Properties:\n"
+                         f"      ShardCount: !If [On0, 2, 1]\n      Tags:\n{tags}")
+            metrics = [("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName"),
+                       ("AWS/Kinesis", "IncomingRecords", "StreamName")]
+        else:
+            name, kind = f"Function{j}", "function"
+            parts.append(
+                f"  {name}:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+                f"      Runtime: python3.12\n      Handler: index.handler\n"
+                f"      Role: !GetAtt SharedRole.Arn\n"
+                f"      MemorySize: !If [On0, 512, 256]\n"
+                f"      Code:\n        ZipFile: 'def handler(e, c): return e'\n"
+                f"      Tags:\n{tags}")
+            metrics = [("AWS/Lambda", "Errors", "FunctionName"),
+                       ("AWS/Lambda", "Throttles", "FunctionName")]
+        for k, (namespace, metric, dimension) in enumerate(metrics):
+            parts.append(
+                f"  {name}Alarm{k}:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n"
+                f"      AlarmDescription: !Sub '{metric} of {kind} ${{{name}}}'\n"
+                f"      Namespace: {namespace}\n      MetricName: {metric}\n"
+                f"      Dimensions:\n        - {{Name: {dimension}, Value: !Ref {name}}}\n"
+                f"      Statistic: Sum\n      Period: 60\n"
+                f"      EvaluationPeriods: !If [On{k % conditions}, 1, 5]\n"
+                f"      Threshold: !If [On{(k + 1) % conditions}, 1, 10]\n"
+                f"      ComparisonOperator: GreaterThanOrEqualToThreshold\n")
+    return "".join(parts)
+
+
+def wildcards(statements: int, stars: int = 28) -> str:
+    """`statements` bucket-policy and role-policy statements whose `Action` and `Resource`
+    hold `stars` wildcards before a character that never matches: a regex with `.*` per
+    wildcard backtracks through every way to split the text (minutes for 28 stars); a linear
+    glob matcher answers at once."""
+    action = "s3:" + "*" * stars + "Z"
+    resource = "arn:aws:s3:::" + "*" * stars + "Z"
+    parts = [HEADER, "Resources:\n", ROLE.replace(
+        "      ManagedPolicyArns:\n",
+        "      Policies:\n        - PolicyName: wildcards\n          PolicyDocument:\n"
+        "            Statement:\n" + "".join(
+            f"              - Effect: Allow\n                Action: '{action}{i}'\n"
+            f"                Resource: '{resource}{i}'\n" for i in range(statements))
+        + "      ManagedPolicyArns:\n")]
+    parts.append("  Bucket:\n    Type: AWS::S3::Bucket\n  BucketPolicy:\n"
+                 "    Type: AWS::S3::BucketPolicy\n    Properties:\n      Bucket: !Ref Bucket\n"
+                 "      PolicyDocument:\n        Statement:\n")
+    parts += [f"          - Effect: Deny\n            Principal: '*'\n"
+              f"            Action: '{action}{i}'\n            Resource: '{resource}{i}'\n"
+              f"            Condition: {{Bool: {{aws:SecureTransport: 'false'}}}}\n"
+              for i in range(statements)]
+    return "".join(parts)
+
+
+def cidr(subnets: int, count: int = 256) -> str:
+    """`subnets` subnets, each picking the last block of a `Fn::Cidr` of `count` blocks.
+    CloudFormation allows 1 to 256; a resolver without that cap builds whatever count it is
+    given (2,000,000 took 17 s), and one that builds 256 each time still grows linearly."""
+    bits = 32 - 8 - max(1, (count - 1).bit_length())  # blocks small enough for `count`
+    parts = [HEADER, "Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n"
+             "      CidrBlock: 10.0.0.0/8\n"]
+    parts += [f"  Subnet{i}:\n    Type: AWS::EC2::Subnet\n    Properties:\n"
+              f"      VpcId: !Ref Vpc\n      AvailabilityZone: eu-west-1a\n"
+              f"      CidrBlock: !Select [{count - 1}, !Cidr [10.0.0.0/8, {count}, {bits}]]\n"
+              for i in range(subnets)]
+    return "".join(parts)
+
+
+SHAPES: dict[str, Callable[[int], str]] = {
+    "resources": resources, "conditions": conditions, "scenarios": scenarios,
+    "wildcards": wildcards, "cidr": cidr}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("count", type=int, help="number of resources (or of conditions)")
+    parser.add_argument("count", type=int, help="number of resources (or of conditions, "
+                        "watched resources, policy statements, subnets: see --shape)")
     parser.add_argument("--conditions", action="store_true",
                         help="write the independent-conditions template instead")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="resources",
+                        help="which template to write (default: resources)")
     args = parser.parse_args(argv)
-    sys.stdout.write(conditions(args.count) if args.conditions else resources(args.count))
+    shape = "conditions" if args.conditions else args.shape
+    sys.stdout.write(SHAPES[shape](args.count))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(os.environ.get("CFNAUDIT_SHARED") or ROOT.parent / "shared") / "corpus"
 RESULTS = BENCH / "results"
 VENVS = BENCH / ".venv"
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
@@ -57,6 +57,7 @@ sys.path.insert(0, str(BENCH))
 # bench/ is a directory of scripts, not a package
 import common_set  # noqa: E402
 import generate  # noqa: E402
+import shapes  # noqa: E402
 
 PROBE_TIMEOUT = 900.0  # one untimed run of the common-set search
 CANARY = """\
@@ -135,9 +136,9 @@ def measure(command: Sequence[str], timeout: float, stdout_path: Path | None = N
 
 
 def run_case(tool: str, case: str, targets: Sequence[Path], directory: Path | None,
-             out: Path, runs: int, timeout: float) -> Measurement:
+             out: Path, runs: int, timeout: float, flags: Sequence[str] = ()) -> Measurement:
     """Time `runs` runs of one tool; the note says what the last run's output covered."""
-    command = command_for(tool, targets, directory, out)
+    command = [*command_for(tool, targets, directory, out), *flags]
     walls, cpus, peaks, code = [], [], [], 0
     for _ in range(runs):
         clear_outputs(tool, out)  # a stale report must never pass for this run's
@@ -182,7 +183,12 @@ def tool_version(tool: str) -> str:
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
+CFNAUDIT_OVERRIDE: list[str] = []  # --cfnaudit: time another build (an older checkout)
+
+
 def cfnaudit_command() -> list[str]:
+    if CFNAUDIT_OVERRIDE:
+        return list(CFNAUDIT_OVERRIDE)
     script = Path(sys.executable).with_name("cfnaudit")
     return [str(script)] if script.exists() else [sys.executable, "-m", "cfnaudit"]
 
@@ -493,6 +499,16 @@ def small_template(corpus: Path, scratch: Path) -> Path:
     return path
 
 
+def shapes_only(args: argparse.Namespace) -> tuple[list[Measurement], Exclusions, list[str]]:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="cfnaudit-bench-"))
+    outputs = RESULTS / f"outputs-{args.stamp}"
+    outputs.mkdir(parents=True, exist_ok=True)
+    results = shape_cases(scratch, outputs, args.runs, args.shape_timeout)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return results, Exclusions(), [f"cfnaudit command: {' '.join(cfnaudit_command())}"]
+
+
 def benchmark(args: argparse.Namespace) -> tuple[list[Measurement], Exclusions, list[str]]:
     tools = ["cfnaudit", *[t for t in OTHER_TOOLS if t in args.tools]]
     install_tools([t for t in tools if t != "cfnaudit"])
@@ -528,6 +544,7 @@ def benchmark(args: argparse.Namespace) -> tuple[list[Measurement], Exclusions, 
     path.write_text(generate.conditions(CONDITIONS))
     for tool in tools:
         case(tool, f"{CONDITIONS} conditions", [path], 3 if tool == "cfnaudit" else 1, 300)
+    results += shape_cases(scratch, outputs, 3, args.shape_timeout)
 
     exclusions = Exclusions()
     if files:
@@ -546,6 +563,45 @@ def benchmark(args: argparse.Namespace) -> tuple[list[Measurement], Exclusions, 
         print(f"no corpus at {corpus}: corpus cases skipped")
     shutil.rmtree(scratch, ignore_errors=True)
     return results, exclusions, checks
+
+
+SHAPE_NOTES: list[str] = []  # how each shape's time grows, for the result notes
+
+
+def shape_cases(scratch: Path, outputs: Path, runs: int, timeout: float) -> list[Measurement]:
+    """cfnaudit on each pathological shape at 1x, 2x and 4x (bench/shapes.py), with one note
+    per shape on how its time grows. A size that times out ends its series."""
+    print("pathological shapes: 1x, 2x, 4x (cost must grow linearly)")
+    results: list[Measurement] = []
+
+    def case(name: str, text: str, flags: Sequence[str] = (), times: int = runs
+             ) -> Measurement:
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", name)
+        path = scratch / f"shape-{slug}.yaml"
+        path.write_text(text)
+        measured = run_case("cfnaudit", name, [path], None, outputs / f"cfnaudit-{slug}.json",
+                            times, timeout, flags)
+        results.append(measured)
+        return measured
+
+    # The floor (start-up, one resource): the median CPU time of several runs.
+    floor = case("shape floor: one resource", shapes.FLOOR_TEMPLATE, times=5).cpu_s
+    notes = SHAPE_NOTES
+    for series in shapes.SERIES:
+        cpus = []
+        for size in series.sizes:
+            measured = case(f"{series.name}: {size} {series.unit}", series.template(size),
+                            series.flags)
+            if measured.exit_code == -9 or not measured.complete:
+                break
+            cpus.append(measured.cpu_s)
+        if len(cpus) == len(series.sizes):
+            notes.append(f"{series.name}: {shapes.growth(cpus, floor)}")
+        else:
+            notes.append(f"{series.name}: did not complete within {timeout:.0f} s at "
+                         f"{series.sizes[len(cpus)]} {series.unit}")
+    print("\n".join(f"  {n}" for n in notes))
+    return results
 
 
 def common_sets(tools: Sequence[str], files: Sequence[Path], exclusions: Exclusions
@@ -642,11 +698,22 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="seconds per tool for finding the files that break its batch run")
     parser.add_argument("--chunk", type=int, default=50,
                         help="files per run when searching for breaking files")
+    parser.add_argument("--shapes", action="store_true",
+                        help="only the pathological shapes (cfnaudit, 1x/2x/4x sizes)")
+    parser.add_argument("--shape-timeout", type=float, default=120,
+                        help="seconds before one run of a shape counts as a hang")
+    parser.add_argument("--cfnaudit", metavar="COMMAND",
+                        help="time this cfnaudit command instead (e.g. an older checkout's)")
     args = parser.parse_args(argv)
+    if args.cfnaudit:
+        CFNAUDIT_OVERRIDE[:] = args.cfnaudit.split()
     load = os.getloadavg()
     stamp = args.stamp = time.strftime("%Y%m%d-%H%M%S")
-    results, exclusions, checks = benchmark(args)
-    notes = ratios(results)
+    if args.shapes:
+        results, exclusions, checks = shapes_only(args)
+    else:
+        results, exclusions, checks = benchmark(args)
+    notes = ratios(results) + SHAPE_NOTES
     print("\n".join(["", *notes]))
     header = (f"# cfnaudit benchmark {stamp}\n\nmachine: {platform.platform()}, "
               f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "

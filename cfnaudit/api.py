@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from cfnaudit.baseline import BaselineOutcome
+from cfnaudit.deadline import DEFAULT_RULE_TIMEOUT
 from cfnaudit.decode import DecodeError, Limits, bytes_to_text, decode_text
 from cfnaudit.engine import (
     DECODE_ERROR,
+    INTERNAL_ERROR,
     Finding,
     TemplateResult,
     file_finding,
@@ -47,6 +49,7 @@ class Config:
     rules_dirs: tuple[Path, ...] = ()
     limits: Limits = field(default_factory=Limits)
     scenario_budget: int = DEFAULT_SCENARIO_BUDGET
+    rule_timeout: float = DEFAULT_RULE_TIMEOUT  # seconds per rule per file; 0: no limit
     debug: bool = False
     ruleset: str = DEFAULT_RULESET
     extend_select: tuple[str, ...] = ()
@@ -138,7 +141,25 @@ def discover(paths: Sequence[Path], config: Config = Config()) -> Iterator[Path]
 
 def audit_file(path: Path, rules: Sequence[Rule], config: Config
                ) -> tuple[FileOutcome, TemplateResult]:
+    """One file's outcome and findings. Whatever the file holds, nothing escapes it: an
+    unexpected error anywhere in its processing becomes its own CFA003 finding, and text that
+    no output could encode (lone surrogates from `\\ud800` escapes or undecodable file names)
+    is escaped, so one file can never abort the run."""
     shown = display_path(path)
+    try:
+        outcome, result = _audit_file(path, shown, rules, config)
+    except Exception as exc:
+        if config.debug:
+            raise
+        message = (f"checking this file failed: {type(exc).__name__}: {exc}; run with --debug "
+                   "for the traceback")
+        outcome = FileOutcome(shown, "error", message)
+        result = TemplateResult([file_finding(INTERNAL_ERROR, shown, message)])
+    return _encodable(outcome, result)
+
+
+def _audit_file(path: Path, shown: str, rules: Sequence[Rule], config: Config
+                ) -> tuple[FileOutcome, TemplateResult]:
     try:
         text = bytes_to_text(_read(path, config.limits))
         if not looks_like_template(text):
@@ -152,8 +173,38 @@ def audit_file(path: Path, rules: Sequence[Rule], config: Config
     except NotATemplate:
         return (FileOutcome(shown, "skipped", "not a CloudFormation template"),
                 TemplateResult([]))
-    result = run_rules(template, rules, config.scenario_budget, config.debug)
+    result = run_rules(template, rules, config.scenario_budget, config.debug,
+                       config.rule_timeout)
     return FileOutcome(shown, "scanned"), result
+
+
+def _utf8_safe(text: str) -> str:
+    """`text`, with what UTF-8 cannot encode (lone surrogates) written as `\\udXXX` escapes."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _encodable(outcome: FileOutcome, result: TemplateResult
+               ) -> tuple[FileOutcome, TemplateResult]:
+    def clean(finding: Finding) -> Finding:
+        texts = (finding.message, finding.file, finding.resource or "", finding.source_line,
+                 finding.suppressed or "", *(p for p in finding.path if isinstance(p, str)))
+        if all(_utf8_safe(t) is t for t in texts):
+            return finding
+        return replace(
+            finding, message=_utf8_safe(finding.message), file=_utf8_safe(finding.file),
+            resource=None if finding.resource is None else _utf8_safe(finding.resource),
+            source_line=_utf8_safe(finding.source_line),
+            suppressed=None if finding.suppressed is None else _utf8_safe(finding.suppressed),
+            path=tuple(_utf8_safe(p) if isinstance(p, str) else p for p in finding.path))
+
+    outcome = replace(outcome, file=_utf8_safe(outcome.file), note=_utf8_safe(outcome.note))
+    return outcome, TemplateResult([clean(f) for f in result.findings], result.examined)
 
 
 def looks_like_template(text: str) -> bool:

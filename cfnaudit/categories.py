@@ -9,6 +9,7 @@ CATEGORIES: dict[str, str] = {
     "internal-error": "a rule crashed",
     "suppression": "suppressions without a reason",
     "condition-budget": "too many condition combinations to check all",
+    "rule-timeout": "a rule ran out of time",
     "dependency-cycle": "circular dependencies between resources",
     # rule pack 1: encryption, access, cross-account, network
     "kms-rotation": "KMS key rotation",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -92,6 +93,10 @@ def _settings_options(command: Any) -> Any:
                      help="Parallel processes (0: one per CPU; default 1)."),
         click.option("--scenario-budget", type=click.IntRange(1, 100_000), default=None,
                      help="Most condition combinations checked per resource (default 64)."),
+        click.option("--rule-timeout", type=click.FloatRange(0, 86_400, max_open=True),
+                     default=None, metavar="SECONDS",
+                     help="Most seconds one rule may run on one file; it is then stopped and "
+                          "reported as CFA006 (default 10; 0: no limit)."),
         click.option("--max-bytes", type=click.IntRange(1), default=None,
                      help="Largest template file read (default 5 MiB)."),
         click.option("--max-depth", type=click.IntRange(1, 10_000), default=None,
@@ -110,7 +115,8 @@ _FLAG_KEYS = {  # click parameter -> configuration key
     "ignore": "ignore", "fail_on": "fail_on", "rules_dirs": "rules_dirs", "include": "include",
     "exclude": "exclude", "respect_gitignore": "respect_gitignore",
     "no_suppress": "no_suppress", "baseline": "baseline", "jobs": "jobs",
-    "scenario_budget": "scenario_budget", "max_bytes": "max_bytes", "max_depth": "max_depth",
+    "scenario_budget": "scenario_budget", "rule_timeout": "rule_timeout",
+    "max_bytes": "max_bytes", "max_depth": "max_depth",
     "sarif_category": "sarif_category",
 }
 _LIST_FLAGS = frozenset({"select", "extend_select", "ignore", "no_suppress"})
@@ -172,6 +178,9 @@ def scan(paths: tuple[Path, ...], output_format: str, output: Path | None,
     use_color = output is None and output_format == "text" and _use_color(color)
     text = _render(report, output_format, use_color, show_suppressed,
                    settings["sarif_category"])
+    # Per-file results are already escaped; names of skipped files can still hold the lone
+    # surrogates Python uses for undecodable bytes in file names.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if output is not None:
         output.write_text(text, encoding="utf-8")
     else:
@@ -303,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_ERROR)
     except Exception as exc:
         if debug:
-            raise
+            traceback.print_exc()
+            sys.exit(EXIT_ERROR)
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
     sys.exit(EXIT_CLEAN)

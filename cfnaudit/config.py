@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cfnaudit.deadline import DEFAULT_RULE_TIMEOUT
 from cfnaudit.rule import Severity
 
 CONFIG_NAMES = (".cfnaudit.yaml", ".cfnaudit.yml")
@@ -75,6 +76,13 @@ def _integer(minimum: int) -> Check:
         return value
 
     return check
+
+
+def _seconds(key: str, value: Any, base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not 0 <= value < 86_400:
+        raise ConfigError(f"`{key}` must be a number of seconds (0 for no limit), not {value!r}")
+    return float(value)
 
 
 def _boolean(key: str, value: Any, base: Path) -> bool:
@@ -171,6 +179,8 @@ KEYS: dict[str, tuple[Check, Any, str]] = {  # key -> (check, default, descripti
     "baseline": (_path, None, "baseline file: report only findings not in it"),
     "jobs": (_integer(0), 0, "parallel processes (0: one per CPU from 64 files on)"),
     "scenario_budget": (_integer(1), 64, "most condition combinations per resource"),
+    "rule_timeout": (_seconds, DEFAULT_RULE_TIMEOUT,
+                     "seconds one rule may run on one file (0: no limit)"),
     "max_bytes": (_integer(1), 5 * 1024 * 1024, "largest template file read"),
     "max_depth": (_integer(1), 100, "deepest nesting accepted"),
     "sarif_category": (_category, "cfnaudit", "SARIF automationDetails category"),
@@ -202,7 +212,8 @@ class Settings:
             options=v["options"], parameters=v["parameters"],
             rules_dirs=tuple(Path(p) for p in v["rules_dirs"]),
             limits=Limits(v["max_bytes"], v["max_depth"]),
-            scenario_budget=v["scenario_budget"], debug=debug,
+            scenario_budget=v["scenario_budget"], rule_timeout=v["rule_timeout"],
+            debug=debug,
             ruleset=v["ruleset"], extend_select=v["extend_select"],
             include=v["include"], exclude=v["exclude"],
             respect_gitignore=v["respect_gitignore"],

@@ -12,6 +12,7 @@ import bisect
 import codecs
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,13 +179,31 @@ class _DuplicateJsonKey(Exception):
         self.key = key
 
 
+class _JsonConstant(Exception):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _JsonConstant(name)
+
+
 def _decode_json(text: str, limits: Limits) -> Decoded:
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates)
+        data = json.loads(text, object_pairs_hook=_reject_duplicates,
+                          parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         if _yaml_might_accept(text):
             raise _NotJson from None
         raise DecodeError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except _JsonConstant as exc:
+        # Python's decoder accepts NaN and Infinity; JSON and CloudFormation do not.
+        line, column, _ = _first_outside_strings(text, r"-?Infinity|NaN") or (1, 1, "")
+        raise DecodeError(f"invalid JSON: `{exc}` is not a JSON number", line, column) from None
+    except ValueError:  # not a JSONDecodeError: an integer over Python's digit limit
+        found = _first_outside_strings(
+            text, rf"(?<![\d.eE+-])-?\d{{{sys.get_int_max_str_digits() + 1},}}(?![.eE\d])")
+        line, column, number = found or (1, 1, "")
+        raise DecodeError(f"invalid JSON: {_too_large(number)}", line, column) from None
     except _DuplicateJsonKey as exc:
         scanner = _JsonScanner(text, limits.max_depth, stop_on_duplicate=True)
         scanner.run()
@@ -196,11 +215,63 @@ def _decode_json(text: str, limits: Limits) -> Decoded:
         raise DecodeError(f"nesting deeper than {limits.max_depth} levels") from None
     if not isinstance(data, dict):
         raise _root_error(data)
+    if _SURROGATE_ESCAPE.search(text):
+        _reject_lone_surrogates(text)
     marks = Marks(_compute=lambda: _JsonScanner(text, limits.max_depth).run())
     # Depth is checked eagerly: the C decoder accepts far deeper nesting than we allow.
     if _json_depth_exceeds(text, limits.max_depth):
         _JsonScanner(text, limits.max_depth).run()
     return Decoded(data, marks, text)
+
+
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _reject_lone_surrogates(text: str) -> None:
+    """A `\\ud800` escape without its pair decodes to a string no output can encode (and YAML
+    refuses the same escape): the first string holding one is an error."""
+    for match in re.finditer(_JSON_STRING, text):
+        token = match.group()
+        if "\\u" in token and _SURROGATE.search(json.loads(token)):
+            line, column = _line_column(text, match.start())
+            raise DecodeError("invalid JSON: a string holds a lone UTF-16 surrogate "
+                              "(`\\ud800`-`\\udfff` without its pair), not a character",
+                              line, column)
+
+
+def _first_outside_strings(text: str, pattern: str) -> tuple[int, int, str] | None:
+    """1-based line and column, and the text, of the first match of `pattern` that is not
+    inside a string."""
+    for match in re.finditer(f"{_JSON_STRING}|(?P<found>{pattern})", text):
+        found = match.group("found")
+        if found is not None:
+            return (*_line_column(text, match.start()), found)
+    return None
+
+
+def _too_large(number: str) -> str:
+    return f"integer too large ({len(number)} characters)"
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def parse_json_text(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """JSON held in a template string (a dashboard body, Glue `Tags`, a policy or redrive
+    policy given as text), read within the decoder's limits. Raises ValueError when the text is
+    not JSON, nests deeper than `max_depth`, or holds `NaN`/`Infinity` or an integer too long to
+    convert: never RecursionError, however deep the text nests."""
+    if _json_depth_exceeds(text, max_depth):
+        raise ValueError(f"nesting deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except _JsonConstant as exc:
+        raise ValueError(f"`{exc}` is not a JSON number") from None
+    except RecursionError:  # not expected within the depth limit; never let it escape
+        raise ValueError(f"nesting deeper than {max_depth} levels") from None
 
 
 def _yaml_might_accept(text: str) -> bool:
@@ -332,6 +403,28 @@ _constructor = SafeConstructor()
 _STR = _CORE_TAG + "str"
 
 
+class _BadScalar(Exception):
+    """A scalar that cannot become the type its tag names (`!!int abc`, 5,000 digits)."""
+
+
+# Integers are printed in messages and reports: none may exceed what `str(int)` converts
+# (Python refuses more than 4,300 decimal digits; 14,000 bits stay below that).
+_MAX_INT_BITS = 14_000
+
+
+def _checked_int(node: yaml.ScalarNode) -> int:
+    text = node.value
+    try:
+        number: int | None = int(_constructor.construct_yaml_int(node))
+    except ValueError:
+        number = None
+    if number is None or number.bit_length() > _MAX_INT_BITS:
+        if len(text) > 1000:
+            raise _BadScalar(_too_large(text))
+        raise _BadScalar(f"`{text}` is not an integer")
+    return number
+
+
 def _scalar_value(event: yaml.ScalarEvent) -> Any:
     tag = event.tag
     value = event.value
@@ -343,11 +436,14 @@ def _scalar_value(event: yaml.ScalarEvent) -> Any:
         return value
     node = yaml.ScalarNode(tag, value)
     if tag == _CORE_TAG + "int":
-        return _constructor.construct_yaml_int(node)
-    if tag == _CORE_TAG + "float":
-        return _constructor.construct_yaml_float(node)
-    if tag == _CORE_TAG + "bool":
-        return _constructor.construct_yaml_bool(node)
+        return _checked_int(node)
+    try:
+        if tag == _CORE_TAG + "float":
+            return _constructor.construct_yaml_float(node)
+        if tag == _CORE_TAG + "bool":
+            return _constructor.construct_yaml_bool(node)
+    except (ValueError, KeyError):
+        raise _BadScalar(f"`{value[:100]}` is not a {tag[len(_CORE_TAG):]}") from None
     if tag == _CORE_TAG + "null":
         return None
     # Timestamps and the rest stay text: CloudFormation reads them as strings.
@@ -404,9 +500,11 @@ def _plain_scalar(value: str) -> Any:
         if pattern.match(value):
             kind = tag[len(_CORE_TAG):]
             if kind == "int":
-                if value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+                if value.isascii() and value.isdigit() and (value[0] != "0" or value == "0") \
+                        and len(value) <= 1000:
                     return int(value)
-                return _constructor.construct_yaml_int(yaml.ScalarNode(tag, value))
+                node = yaml.ScalarNode(tag, value)
+                return _checked_int(node)
             if kind == "bool":
                 return _BOOLS[value.lower()]
             if kind == "null":
@@ -518,6 +616,8 @@ def _decode_yaml(text: str, limits: Limits, pure: bool) -> Decoded:
                                     (start.line, start.column), tag))
     except yaml.YAMLError as exc:
         raise _yaml_error(exc) from None
+    except _BadScalar as exc:
+        raise _at(event, f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
     if not isinstance(root, dict):

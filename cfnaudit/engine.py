@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cfnaudit.deadline import DEFAULT_RULE_TIMEOUT, Budget, RuleTimeout
 from cfnaudit.decode import Path
 from cfnaudit.graph import ResourceGraph
 from cfnaudit.intrinsics import DEFAULT_SCENARIO_BUDGET, Scenarios
@@ -78,9 +80,19 @@ CONDITION_BUDGET = _engine_rule(
     "Findings that occur only in the unchecked combinations are missed.",
     "A resource using eight independent conditions.", "Raise the budget or simplify.")
 
+RULE_TIMEOUT = _engine_rule(
+    "CFA006", "rule-timeout", Severity.ERROR, "rule-timeout",
+    "A rule ran out of time on this template.",
+    "Reports a rule that ran longer than the time budget (`rule_timeout`, `--rule-timeout`) on "
+    "one file; it was stopped, and the other rules and files were still checked.",
+    "The stopped rule's findings for this file are missing, so the file is not fully checked.",
+    "A template shaped to make a rule's work explode.",
+    "Simplify the template, raise the budget, or report the slow rule with the template.")
+
 ENGINE_RULES = (DECODE_ERROR, TEMPLATE_ERROR, INTERNAL_ERROR, SUPPRESSION_WITHOUT_REASON,
-                CONDITION_BUDGET)
-ERROR_CATEGORIES = frozenset({"decode-error", "template-error", "internal-error"})
+                CONDITION_BUDGET, RULE_TIMEOUT)
+ERROR_CATEGORIES = frozenset({"decode-error", "template-error", "internal-error",
+                              "rule-timeout"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +154,8 @@ class TemplateResult:
 
 
 def run_rules(template: Template, rules: Sequence[Rule],
-              budget: int = DEFAULT_SCENARIO_BUDGET, debug: bool = False) -> TemplateResult:
+              budget: int = DEFAULT_SCENARIO_BUDGET, debug: bool = False,
+              timeout: float = DEFAULT_RULE_TIMEOUT) -> TemplateResult:
     graph = ResourceGraph(template)
     scenarios = Scenarios(template, budget)
     findings = [make_finding(TEMPLATE_ERROR, template, Violation(e.message, e.path))
@@ -153,23 +166,18 @@ def run_rules(template: Template, rules: Sequence[Rule],
                  for d in graph.dangling]
     examined: dict[str, int] = {}
     truncated: set[str] = set()
-    for rule in rules:
-        assert rule.check is not None  # the registry admits only rules with a check
-        ctx = Context(template, graph, rule.options, rule, scenarios)
-        try:
-            violations = list(rule.check(ctx))
-        except Exception as exc:
-            if debug:
-                raise
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            findings.append(file_finding(
-                INTERNAL_ERROR, template.file,
-                f"rule {rule.code} ({rule.name}) crashed: {type(exc).__name__}: {exc} "
-                f"(at {where.name}, line {where.lineno}); run with --debug for the traceback"))
-            continue
-        examined[rule.code] = len(ctx.examined)
-        truncated |= ctx.truncated
-        findings.extend(make_finding(rule, template, v) for v in violations)
+    with Budget(timeout) as time_budget:
+        for rule in rules:
+            outcome = _run_rule(rule, template, graph, scenarios, time_budget, debug)
+            if isinstance(outcome, Finding):
+                findings.append(outcome)
+                continue
+            ctx, violations, late = outcome
+            examined[rule.code] = len(ctx.examined)
+            truncated |= ctx.truncated
+            findings.extend(make_finding(rule, template, v) for v in violations)
+            if late is not None:
+                findings.append(late)
     for logical_id in sorted(truncated):
         findings.append(make_finding(CONDITION_BUDGET, template, Violation(
             f"`{logical_id}` depends on more condition combinations than the budget of "
@@ -177,6 +185,42 @@ def run_rules(template: Template, rules: Sequence[Rule],
             ("Resources", logical_id))))
     findings = apply_suppressions(template, _unique(findings))
     return TemplateResult(sorted(findings, key=lambda f: f.sort_key), examined)
+
+
+def _run_rule(rule: Rule, template: Template, graph: ResourceGraph, scenarios: Scenarios,
+              time_budget: Budget, debug: bool
+              ) -> Finding | tuple[Context, list[Violation], Finding | None]:
+    """One rule on one template: its context, violations and, when it was only measured and
+    went over the budget, a timeout finding; or the finding that replaces a crashed or stopped
+    rule's results."""
+    assert rule.check is not None  # the registry admits only rules with a check
+    ctx = Context(template, graph, rule.options, rule, scenarios)
+    started = time.monotonic()
+    try:
+        with time_budget.limit():
+            violations = list(rule.check(ctx))
+    except RuleTimeout:
+        return file_finding(RULE_TIMEOUT, template.file, _timeout_message(rule, time_budget, True))
+    except Exception as exc:
+        if debug:
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return file_finding(
+            INTERNAL_ERROR, template.file,
+            f"rule {rule.code} ({rule.name}) crashed: {type(exc).__name__}: {exc} "
+            f"(at {where.name}, line {where.lineno}); run with --debug for the traceback")
+    late = None
+    if not time_budget.interrupts and time_budget.exceeded(started):
+        late = file_finding(RULE_TIMEOUT, template.file,
+                            _timeout_message(rule, time_budget, False))
+    return ctx, violations, late
+
+
+def _timeout_message(rule: Rule, time_budget: Budget, stopped: bool) -> str:
+    what = ("was stopped; its findings for this file are missing" if stopped
+            else "could not be stopped here (no timer in this thread); its findings are kept")
+    return (f"rule {rule.code} ({rule.name}) ran longer than the {time_budget.seconds:g} s "
+            f"budget on this file and {what} (`--rule-timeout` sets the budget)")
 
 
 def _unique(findings: Iterable[Finding]) -> list[Finding]:

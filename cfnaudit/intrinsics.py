@@ -563,10 +563,24 @@ def _resolve_select(arg: Any, template: Template, scenario: Scenario) -> Any:
         return index
     if isinstance(items, Unresolved):
         return items
-    try:
-        return resolve(items[int(index)], template, scenario)
-    except (ValueError, TypeError, IndexError, KeyError):
+    position = _whole_number(index)
+    if not isinstance(items, list) or position is None or not 0 <= position < len(items):
         return Unresolved("the `Fn::Select` index is out of range", {"Fn::Select": arg})
+    return resolve(items[position], template, scenario)
+
+
+def _whole_number(value: Any) -> int | None:
+    """An index or count as CloudFormation reads one: an integer, or a short string of digits
+    (parameters are strings). Booleans, fractions, infinities and anything else are not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    return None
 
 
 def _resolve_split(arg: Any, template: Template, scenario: Scenario) -> Any:
@@ -629,6 +643,9 @@ def _resolve_sub(arg: Any, template: Template, scenario: Scenario) -> Any:
     return result
 
 
+CIDR_MAX_COUNT = 256
+
+
 def _resolve_cidr(arg: Any, template: Template, scenario: Scenario) -> Any:
     import ipaddress
 
@@ -638,13 +655,20 @@ def _resolve_cidr(arg: Any, template: Template, scenario: Scenario) -> Any:
     for part in (block, count, bits):
         if isinstance(part, Unresolved):
             return part
+    invalid = Unresolved("the `Fn::Cidr` arguments are invalid", {"Fn::Cidr": arg})
+    subnets, size = _whole_number(count), _whole_number(bits)
+    # CloudFormation allows 1 to 256 subnets: the list built here is bounded the same way.
+    if not isinstance(block, str) or subnets is None or not 1 <= subnets <= CIDR_MAX_COUNT \
+            or size is None:
+        return invalid
     try:
-        network = ipaddress.ip_network(str(block), strict=False)
-        prefix = network.max_prefixlen - int(bits)
-        subnets = itertools.islice(network.subnets(new_prefix=prefix), int(count))
-        return [str(s) for s in subnets]
+        network = ipaddress.ip_network(block, strict=False)
     except ValueError:
-        return Unresolved("the `Fn::Cidr` arguments are invalid", {"Fn::Cidr": arg})
+        return invalid
+    if not 0 <= size <= network.max_prefixlen - network.prefixlen:
+        return invalid
+    found = network.subnets(new_prefix=network.max_prefixlen - size)
+    return [str(s) for s in itertools.islice(found, subnets)]
 
 
 def _resolve_getazs(arg: Any, template: Template, scenario: Scenario) -> Any:

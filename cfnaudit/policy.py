@@ -204,23 +204,67 @@ def referenced_resources(text: str, template: Template) -> list[str]:
 # ------------------------------------------------------------------------------ matching
 
 
-@functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=4096)  # policies repeat the same few patterns many times
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(body, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+def _glob_match(pattern: str, text: str) -> bool:
+    """`*` matches any run of characters, `?` one character; everything else is literal.
+
+    The pattern is cut at its stars: the first piece must start the text, the last must end it,
+    and each piece between is found leftmost after the previous one (leftmost is always a safe
+    choice, so nothing is ever retried). Cost: one forward search through the text per piece,
+    linear for pieces without `?`. A regex with `.*` per star backtracks exponentially in the
+    number of stars instead (26 stars took seconds, 28 minutes)."""
+    if "*" not in pattern:
+        return _fixed_match(pattern, text)
+    first, *middle, last = pattern.split("*")
+    end = len(text) - len(last)
+    if end < len(first) or not (_fixed_match(first, text[:len(first)])
+                                and _fixed_match(last, text[end:])):
+        return False
+    position = len(first)
+    for piece in middle:
+        if not piece:
+            continue
+        if "?" in piece:
+            found = _piece_regex(piece).search(text, position, end)
+            position = found.end() if found else -1
+        else:
+            at = text.find(piece, position, end)
+            position = at + len(piece) if at >= 0 else -1
+        if position < 0:
+            return False
+    return True
+
+
+def _fixed_match(piece: str, text: str) -> bool:
+    """A piece without stars against text of the same length (`?` matches any character)."""
+    if "?" not in piece:
+        return piece == text
+    return len(piece) == len(text) and all(p in ("?", c) for p, c in zip(piece, text,
+                                                                          strict=True))
+
+
+@functools.lru_cache(maxsize=1024)
+def _piece_regex(piece: str) -> re.Pattern[str]:
+    # Literals and `.` only: no quantifier, so a search tries each start once.
+    return re.compile("".join("." if c == "?" else re.escape(c) for c in piece), re.DOTALL)
+
+
+@functools.lru_cache(maxsize=4096)  # policies repeat the same few pairs many times
+def _glob(pattern: str, text: str, ignore_case: bool) -> bool:
+    if ignore_case:
+        pattern, text = pattern.lower(), text.lower()
+    return _glob_match(pattern, text)
 
 
 def action_matches(pattern: str, action: str) -> bool:
     """Does IAM action `pattern` (`*` and `?` wildcards) cover `action`? Case-insensitive.
     Wildcards in `action` are literal, so `kms:*` covers `kms:GenerateDataKey*` but
     `kms:GenerateDataKey` does not."""
-    return _glob(pattern.strip(), True).fullmatch(action.strip()) is not None
+    return _glob(pattern.strip(), action.strip(), True)
 
 
 def pattern_matches(pattern: str, text: str) -> bool:
     """Case-sensitive glob match, for ARNs and other resource text."""
-    return _glob(pattern, False).fullmatch(text) is not None
+    return _glob(pattern, text, False)
 
 
 # ---------------------------------------------------------------------------- statements

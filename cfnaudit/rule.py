@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cfnaudit.components import dead_letter_sources, is_dead_letter_queue, is_deployment_helper
+from cfnaudit.decode import parse_json_text
 from cfnaudit.intrinsics import (
     NO_CONDITIONS,
     NO_VALUE,
@@ -119,6 +120,7 @@ __all__ = [
     "is_true",
     "located_statements",
     "not_actions_of",
+    "parse_json_text",
     "pattern_matches",
     "principals_of",
     "referenced_names",

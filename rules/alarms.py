@@ -27,6 +27,7 @@ from cfnaudit.rule import (
     in_scenario,
     is_dead_letter_queue,
     is_deployment_helper,
+    parse_json_text,
     referenced_names,
     rule,
     sub_variables,
@@ -110,11 +111,15 @@ def alarm_metrics(ctx: Context, alarm: Resource, scenario: Scenario = ()) -> lis
 
 class AlarmIndex:
     """Every alarm of the template, indexed by the literal dimension values its metrics carry
-    in any scenario. Built once per rule run: lookups per resource go through the graph."""
+    in any scenario. Built once per rule run: lookups per resource go through the graph.
+    A resource's candidate alarms and an alarm's metrics in a scenario are computed once and
+    kept, so checking every scenario costs one pass per scenario, not one per pair of them."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.by_name: dict[str, set[str]] = {}
+        self._candidates: dict[str, list[Resource]] = {}
+        self._metrics: dict[tuple[str, Scenario], tuple[Any, list[WatchedMetric]]] = {}
         for alarm in ctx.resources(ALARM):
             for variant in ctx.variants(alarm):
                 for metric in alarm_metrics(ctx, alarm, variant.scenario):
@@ -125,13 +130,17 @@ class AlarmIndex:
         """Alarms whose dimensions refer to `resource` or carry its physical name in some
         scenario, in template order. Whether they watch it in a given scenario is decided by
         `watching`."""
-        ids = {e.source_id for e in self.ctx.referrers(
-            resource, types=(ALARM,), kinds=("Ref", "GetAtt", "Sub"))}
-        for variant in self.ctx.variants(resource):  # the name may depend on a condition
-            key = self.physical_name(resource, variant.scenario)
-            if key is not None:
-                ids |= self.by_name.get(key, set())
-        return [r for r in self.ctx.template.of_type(ALARM) if r.logical_id in ids]
+        found = self._candidates.get(resource.logical_id)
+        if found is None:
+            ids = {e.source_id for e in self.ctx.referrers(
+                resource, types=(ALARM,), kinds=("Ref", "GetAtt", "Sub"))}
+            for variant in self.ctx.variants(resource):  # the name may depend on a condition
+                key = self.physical_name(resource, variant.scenario)
+                if key is not None:
+                    ids |= self.by_name.get(key, set())
+            found = [r for r in self.ctx.template.of_type(ALARM) if r.logical_id in ids]
+            self._candidates[resource.logical_id] = found
+        return found
 
     def physical_name(self, resource: Resource, scenario: Scenario = ()) -> str | None:
         name_property = NAME_PROPERTY.get(resource.type)
@@ -147,12 +156,24 @@ class AlarmIndex:
         for alarm in self.candidates(resource):
             if not exists_in(alarm, scenario):
                 continue
-            props = in_scenario(alarm.properties, scenario)
-            for metric in alarm_metrics(self.ctx, alarm, scenario):
+            props, metrics = self._alarm_in(alarm, scenario)
+            for metric in metrics:
                 values = _dimension_values(props, metric.dimensions[1:])
                 if resource.logical_id in referenced_names(values) or (
                         name is not None and name in metric.names):
                     found.append(metric)
+        return found
+
+
+    def _alarm_in(self, alarm: Resource, scenario: Scenario
+                  ) -> tuple[Any, list[WatchedMetric]]:
+        """An alarm's properties and metrics as deployed in `scenario`."""
+        key = (alarm.logical_id, scenario)
+        found = self._metrics.get(key)
+        if found is None:
+            found = (in_scenario(alarm.properties, scenario),
+                     alarm_metrics(self.ctx, alarm, scenario))
+            self._metrics[key] = found
         return found
 
 
@@ -516,7 +537,7 @@ def _event_pattern(ctx: Context, events_rule: Resource) -> dict[str, Any] | None
     pattern = events_rule.properties.get("EventPattern")
     if isinstance(pattern, str):
         try:
-            pattern = json.loads(pattern)
+            pattern = parse_json_text(pattern)
         except ValueError:
             return None
     return pattern if isinstance(pattern, dict) else None

@@ -10,7 +10,6 @@ chart the metrics of the alarms they name.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from cfnaudit.rule import (
     in_scenario,
     is_dead_letter_queue,
     is_deployment_helper,
+    parse_json_text,
     rule,
 )
 
@@ -208,7 +208,7 @@ def read_dashboards(ctx: Context, scenario: Scenario = ()) -> Charts:
                                       f"checked because {text.reason}", path))
             continue
         try:
-            body = json.loads(text)
+            body = parse_json_text(text)
         except ValueError as exc:
             problems.append(Violation(f"Dashboard `{dashboard.logical_id}` body is not valid "
                                       f"JSON: {exc}", path))

@@ -13,7 +13,6 @@ redrive policy.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -29,6 +28,7 @@ from cfnaudit.rule import (
     dead_letter_sources,
     fold,
     is_true,
+    parse_json_text,
     rule,
 )
 
@@ -122,7 +122,7 @@ def redrive_policy(ctx: Context, scenario: Scenario, value: Any) -> Any:
     resolved = ctx.resolve(value, scenario)
     if isinstance(resolved, str):
         try:
-            resolved = json.loads(resolved)
+            resolved = parse_json_text(resolved)
         except ValueError:
             return Unresolved("its `RedrivePolicy` is not valid JSON")
     return resolved if isinstance(resolved, (dict, Unresolved)) else None

@@ -7,7 +7,6 @@ schemas (`cfnaudit/data/taggable_types.json`, see `tools/generate_taggable_types
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from cfnaudit.rule import (
     Variant,
     Violation,
     is_macro_output,
+    parse_json_text,
     rule,
     tag_property,
 )
@@ -42,7 +42,7 @@ def _list_keys(ctx: Context, tags: list[Any], variant: Variant) -> tuple[set[str
 def _map_keys(value: Any) -> set[str] | None:
     if isinstance(value, str):  # JSON-typed Tags (Glue and others) may be a JSON string
         try:
-            value = json.loads(value)
+            value = parse_json_text(value)
         except ValueError:
             return None
     if isinstance(value, dict) and not (len(value) == 1 and _is_intrinsic_key(next(iter(value)))):

@@ -138,4 +138,4 @@ def test_internal_errors_show_a_traceback_only_with_debug(tmp_path: Path) -> Non
     assert "USR001 (crash) crashed: RuntimeError: rule bug" in quiet.stdout
     assert "Traceback" not in quiet.stdout + quiet.stderr
     loud = subprocess.run([*base, "--debug"], capture_output=True, text=True, check=False)
-    assert loud.returncode != 0 and "Traceback" in loud.stderr
+    assert loud.returncode == 2 and "Traceback" in loud.stderr

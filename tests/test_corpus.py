@@ -6,12 +6,11 @@ import csv
 from pathlib import Path
 
 import pytest
-from helpers import CORPUS
+from helpers import CORPUS, needs_corpus
 
 from cfnaudit.api import Config, Report, audit
 
-pytestmark = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(),
-                                reason="shared corpus not present")
+pytestmark = needs_corpus
 
 
 def _manifest() -> list[dict[str, str]]:

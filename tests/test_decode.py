@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cfnaudit.decode import DecodeError, Limits, decode_bytes, decode_text
+from cfnaudit.decode import DecodeError, Limits, decode_bytes, decode_text, parse_json_text
 
 BOTH = pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "pure-python"])
 
@@ -182,3 +182,72 @@ def test_short_form_children_are_located_under_the_long_form_path(pure: bool) ->
     assert marks.key(("Value",)) == (0, 0, 0, 5)
     json_marks = decode_text(json.dumps(decoded.data)).marks
     assert json_marks.value(("Value", "Fn::If", 2, "Fn::GetAtt")) is not None
+
+
+# ------------------------------------------------------------------- JSON inside strings
+
+
+def test_json_text_is_read_within_the_decoders_limits() -> None:
+    assert parse_json_text('{"widgets": [{"type": "metric"}]}') == {
+        "widgets": [{"type": "metric"}]}
+    assert parse_json_text("[" * 100 + "]" * 100) == parse_json_text("[" * 100 + "]" * 100)
+    for deep in ("[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000):
+        with pytest.raises(ValueError, match="nesting deeper than 100 levels"):
+            parse_json_text(deep)
+    with pytest.raises(ValueError, match="nesting deeper than 3 levels"):
+        parse_json_text("[[[[1]]]]", max_depth=3)
+    assert parse_json_text('["[[[[[[", "]"]', max_depth=1) == ["[[[[[[", "]"]  # text, not depth
+
+
+@pytest.mark.parametrize("text", ["NaN", "[Infinity]", '{"a": -Infinity}', "9" * 5000, "{",
+                                  '{"a": 1} x'])
+def test_json_text_refuses_what_json_does_not_allow(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_json_text(text)
+
+
+@pytest.mark.parametrize(("text", "line", "column", "message"), [
+    ('{\n  "Resources": {"Q": {"Type": "T", "Properties": {"A": NaN}}}}', 2, 56, "`NaN`"),
+    ('{"Resources": {"Q": {"Type": "T", "Properties": {"A": "NaN", "B": -Infinity}}}}', 1, 67,
+     "`-Infinity`"),
+    ('{"Resources": {"Q\\ud800": {"Type": "T"}}}', 1, 16, "lone UTF-16 surrogate"),
+    ('{"Resources": {"Q": {"Type": "T", "Properties": {"A": "\\udfff"}}}}', 1, 55,
+     "lone UTF-16 surrogate"),
+    ('{"Resources": {"Q": {"Type": "T", "Properties": {"A": ' + "1" * 4301 + "}}}}", 1, 55,
+     "integer too large (4301 characters)"),
+])
+def test_json_refuses_nan_lone_surrogates_and_huge_integers_at_their_place(
+        text: str, line: int, column: int, message: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_text(text)
+    assert (caught.value.line, caught.value.column) == (line, column)
+    assert message in caught.value.message
+
+
+def test_json_keeps_surrogate_pairs_and_escaped_backslashes() -> None:
+    data = decode_text('{"Resources": {"Q": {"Type": "T", "Properties": '
+                       '{"A": "\\ud83d\\ude00", "B": "\\\\ud800"}}}}').data
+    assert data["Resources"]["Q"]["Properties"] == {"A": "\U0001f600", "B": "\\ud800"}
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("9" * 5000, "integer too large (5000 characters)"),
+    ("-" + "9" * 5000, "integer too large (5001 characters)"),
+    ("0x" + "f" * 4000, "integer too large (4002 characters)"),
+    ("!!int abc", "`abc` is not an integer"),
+    ("!!float abc", "`abc` is not a float"),
+    ("!!bool abc", "`abc` is not a bool"),
+])
+def test_yaml_scalars_that_cannot_be_their_type_are_located_errors(value: str,
+                                                                   message: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_text(f"Resources:\n  Q:\n    Type: T\n    Properties:\n      A: {value}\n")
+    assert (caught.value.line, caught.value.column) == (5, 10)
+    assert message in caught.value.message
+
+
+def test_yaml_integers_of_every_form_still_read() -> None:
+    data = decode_text("Resources:\n  Q: {A: 0x1f, B: 017, C: 1_000, D: " + "9" * 4000
+                       + ", E: !!int '12'}\n").data
+    assert data["Resources"]["Q"] == {"A": 31, "B": 15, "C": 1000, "D": int("9" * 4000),
+                                      "E": 12}

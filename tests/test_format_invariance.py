@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from helpers import CORPUS
+from helpers import CORPUS, needs_corpus
 
 from cfnaudit.api import Config, Report, audit, resolve_rules
 from cfnaudit.rule import Rule
 
-pytestmark = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(),
-                                reason="shared corpus not present")
+pytestmark = needs_corpus
 
 def _yaml_templates() -> list[str]:
     """YAML files the corpus manifest lists as parseable CloudFormation templates."""

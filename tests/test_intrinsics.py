@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from helpers import template_from
 
 from cfnaudit.decode import decode_text
@@ -64,6 +67,58 @@ def test_functions_evaluate_statically_where_possible() -> None:
         "10.1.16.0/20"
     assert isinstance(resolve({"Fn::Select": [0, {"Fn::GetAZs": ""}]}, t), Unresolved)
     assert resolve({"Ref": "AWS::NoValue"}, t) is NO_VALUE
+
+
+@pytest.mark.parametrize(("count", "bits"), [
+    (float("inf"), 8), (3, float("inf")), (None, 8), (3, None), ([3], 8), (3, [8]),
+    (True, 8), (3, True), (2_000_000, 8), (0, 8), (257, 8), (-1, 8), (3, -1), (3, 17),
+    (3.5, 8), ("1" * 5000, 8), ({"a": 1}, 8), (float("nan"), 8),
+])
+def test_cidr_outside_what_cloudformation_allows_is_unresolved(count: Any, bits: Any) -> None:
+    result = resolve({"Fn::Cidr": ["10.0.0.0/16", count, bits]}, _template())
+    assert isinstance(result, Unresolved)
+    assert "`Fn::Cidr` arguments are invalid" in result.reason
+
+
+def test_cidr_limits_are_those_of_cloudformation() -> None:
+    t = _template()
+    assert len(resolve({"Fn::Cidr": ["10.0.0.0/8", 256, 8]}, t)) == 256
+    assert resolve({"Fn::Cidr": ["10.0.0.0/16", "2", "8"]}, t) == ["10.0.0.0/24", "10.0.1.0/24"]
+    assert resolve({"Fn::Cidr": ["10.0.0.0/16", 2.0, 8]}, t) == ["10.0.0.0/24", "10.0.1.0/24"]
+    assert resolve({"Fn::Cidr": ["10.0.0.0/30", 8, 0]}, t) == ["10.0.0.0/32", "10.0.0.1/32",
+                                                               "10.0.0.2/32", "10.0.0.3/32"]
+    assert isinstance(resolve({"Fn::Cidr": [["10.0.0.0/16"], 2, 8]}, t), Unresolved)
+
+
+@pytest.mark.parametrize(("index", "items"), [
+    (float("inf"), ["a"]), (2**80, ["a"]), (-1, ["a", "b"]), (True, ["a", "b"]),
+    ("1" * 5000, ["a"]),
+    (0, "ab"), (0, {"a": 1}), (None, ["a"]), ([0], ["a"]), (0.5, ["a"]),
+])
+def test_select_index_of_any_shape_is_unresolved(index: Any, items: Any) -> None:
+    result = resolve({"Fn::Select": [index, items]}, _template())
+    assert isinstance(result, Unresolved), result
+
+
+ODD_ARGUMENTS: list[Any] = [
+    None, True, 0, -1, 2**200, float("inf"), float("nan"), "", "x", "10.0.0.0/16", [], {},
+    {"Ref": "Env"}, {"Ref": "AWS::NoValue"}, {"Fn::Cidr": ["10.0.0.0/16", 300, 8]}, [1, 2],
+]
+
+
+@pytest.mark.parametrize("function", ["Ref", "Fn::If", "Fn::Join", "Fn::Select", "Fn::Split",
+                                      "Fn::FindInMap", "Fn::Sub", "Fn::Cidr", "Fn::GetAZs",
+                                      "Fn::GetAtt", "Fn::Base64", "Fn::Length"])
+def test_every_function_returns_a_value_or_unresolved_on_any_argument_shape(
+        function: str) -> None:
+    t = _template()
+    shapes: list[Any] = [*ODD_ARGUMENTS, [True] * 4]
+    shapes += [list(c) for n in (1, 2, 3) for c in itertools.product(ODD_ARGUMENTS[:9], repeat=n)]
+    shapes += [[a, b, c] for a, b, c in zip(ODD_ARGUMENTS, ODD_ARGUMENTS[3:], ODD_ARGUMENTS[6:],
+                                          strict=False)]
+    for argument in shapes:
+        for scenario in ((), (("IsProd", True),)):
+            resolve({function: argument}, t, scenario)  # must not raise
 
 
 def test_if_resolves_only_within_a_scenario() -> None:

@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run
+from helpers import CORPUS, needs_corpus, run
 
 from cfnaudit.api import Config, audit
 from cfnaudit.formatters import progress
 from cfnaudit.rule import Context, Rule, Severity, Violation
-
-CORPUS = Path(__file__).parents[2] / "shared" / "corpus"
 
 KEY = """\
 Parameters:
@@ -125,7 +123,7 @@ def test_no_progress_output_when_not_a_terminal(capsys: pytest.CaptureFixture[st
     assert "100 files scanned, 1 skipped (not templates), 1 unreadable" in out
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is not available")
+@needs_corpus
 def test_parallel_equals_serial_on_real_templates() -> None:
     files = sorted(CORPUS.rglob("*.yaml"))[:150] + sorted(CORPUS.rglob("*.json"))[:50]
     serial = audit(files, Config())

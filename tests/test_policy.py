@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pytest
 from helpers import template_from
 
@@ -111,6 +114,46 @@ def test_pattern_matches_is_case_sensitive() -> None:
     assert pattern_matches("arn:aws:s3:::*", "arn:aws:s3:::data/*")
     assert not pattern_matches("arn:aws:s3:::Data/*", "arn:aws:s3:::data/*")
     assert not pattern_matches("arn:aws:s3:::data/logs/*", "arn:aws:s3:::data/*")
+
+
+def _regex_glob(pattern: str, text: str) -> bool:
+    """The obvious (exponential) translation, as a reference on short inputs."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(body, text, re.DOTALL) is not None
+
+
+def test_glob_agrees_with_a_regex_on_every_short_pattern() -> None:
+    texts = ["".join(t) for n in range(6) for t in itertools.product("ab", repeat=n)]
+    patterns = ["".join(p) for n in range(5) for p in itertools.product("ab*?", repeat=n)]
+    for pattern in patterns:
+        for text in texts:
+            assert pattern_matches(pattern, text) is _regex_glob(pattern, text), (pattern, text)
+
+
+@pytest.mark.parametrize(("pattern", "text", "expected"), [
+    ("a?*b*?c", "axbyc", True),
+    ("a?*b*?c", "abc", False),
+    ("ab*ba", "aba", False),  # first and last piece may not overlap
+    ("*", "", True),
+    ("?", "", False),
+    ("**a**", "xax", True),
+    ("line\n*", "line\nnext", True),  # `*` spans any character
+])
+def test_glob_edge_cases(pattern: str, text: str, expected: bool) -> None:
+    assert pattern_matches(pattern, text) is expected
+
+
+def test_wildcard_heavy_patterns_are_answered() -> None:
+    """Patterns that made the regex translation backtrack exponentially (28 stars: minutes).
+    Correctness only: bench/ shows the time."""
+    many_stars = "s3:" + "*x" * 40
+    assert not action_matches(many_stars, "s3:" + "x" * 39 + "y" * 200)
+    assert action_matches(many_stars, "s3:" + "x" * 40)
+    arn = "arn:aws:s3:::" + "*a" * 28
+    assert not pattern_matches(arn, "arn:aws:s3:::" + "a" * 27 + "b" * 500)
+    assert pattern_matches(arn, "arn:aws:s3:::" + "ba" * 28)
+    assert not pattern_matches("*a?" * 5000, "a" * 9999)
+    assert pattern_matches("*a?" * 5000, "ab" * 5000)
 
 
 def test_not_action_allows_everything_else() -> None:

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run
+from helpers import SHARED, SHARED_SARIF, run
 
 from cfnaudit.engine import ENGINE_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_SARIF = Path(__file__).parents[2] / "shared" / "sarif"
 SCHEMA = SHARED_SARIF / "sarif-schema-2.1.0.json"
 GITHUB_CHECK = SHARED_SARIF / "github_sarif_check.py"
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "sarif_shape.json"
@@ -63,7 +62,7 @@ def scan_sarif(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, di
 def test_multi_file_scan_matches_the_official_schema(capsys: pytest.CaptureFixture[str],
                                                      project: Path) -> None:
     if not SCHEMA.exists():
-        pytest.skip("../shared/sarif is not available")
+        pytest.skip(f"{SHARED_SARIF} is not available (set CFNAUDIT_SHARED)")
     import jsonschema
 
     code, document = scan_sarif(capsys)
@@ -78,7 +77,7 @@ def test_multi_file_scan_matches_the_official_schema(capsys: pytest.CaptureFixtu
 def test_github_ingestion_check_finds_no_error(capsys: pytest.CaptureFixture[str],
                                                project: Path) -> None:
     if not GITHUB_CHECK.exists():
-        pytest.skip("../shared/sarif is not available")
+        pytest.skip(f"{SHARED_SARIF} is not available (set CFNAUDIT_SHARED)")
     run(capsys, "scan", "--isolated", "--select", "KMS001", "--format", "sarif",
         "-o", "out.sarif", ".")
     checked = subprocess.run([sys.executable, str(GITHUB_CHECK), "out.sarif"],
@@ -237,11 +236,12 @@ def test_sarif_shape_snapshot(capsys: pytest.CaptureFixture[str], project: Path)
 @pytest.mark.slow
 def test_sarif_multitool_reports_no_error() -> None:
     """Microsoft's SARIF Multitool with GitHub's rules (tools/sarif_multitool.sh): needs npm
-    and ../shared/sarif; CI has both."""
+    and the shared SARIF folder; CI has both."""
     if shutil.which("npm") is None or not SHARED_SARIF.exists():
-        pytest.skip("npm or ../shared/sarif is not available")
+        pytest.skip(f"npm or {SHARED_SARIF} is not available")
     checked = subprocess.run(["bash", str(ROOT / "tools" / "sarif_multitool.sh")], cwd=ROOT,
                              capture_output=True, text=True, timeout=900, check=False,
-                             env={**os.environ, "PYTHON": sys.executable})
+                             env={**os.environ, "PYTHON": sys.executable,
+                                  "CFNAUDIT_SHARED": str(SHARED)})
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "Multitool: 0 error(s)" in checked.stdout

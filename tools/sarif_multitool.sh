@@ -9,7 +9,8 @@
 # finds errors, so its own output file is read instead of its exit code.
 #
 # Environment: PYTHON (default .venv/bin/python, else python3), SARIF_CONFIG (default
-# ../shared/sarif/github.config.xml; without it only the SARIF rules run).
+# $CFNAUDIT_SHARED/sarif/github.config.xml, CFNAUDIT_SHARED defaulting to ../shared; without
+# it only the SARIF rules run).
 # Exit: 0 valid, 1 the Multitool reported errors, 2 cannot run (no npm, install failed).
 set -euo pipefail
 
@@ -21,7 +22,7 @@ PYTHON="${PYTHON:-}"
 if [[ -z "$PYTHON" ]]; then
   if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python3; fi
 fi
-CONFIG="${SARIF_CONFIG:-$ROOT/../shared/sarif/github.config.xml}"
+CONFIG="${SARIF_CONFIG:-${CFNAUDIT_SHARED:-$ROOT/../shared}/sarif/github.config.xml}"
 
 if [[ ! -x "$BINARY" ]]; then
   if ! command -v npm >/dev/null 2>&1; then

@@ -17,7 +17,8 @@ from cfnaudit.engine import Finding
 from cfnaudit.rule import Severity
 
 SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
-BLOCKER_CATEGORIES = frozenset({"decode-error", "template-error", "internal-error"})
+BLOCKER_CATEGORIES = frozenset({"decode-error", "template-error", "internal-error",
+                                "rule-timeout"})
 PERFORMANCE_CATEGORIES = frozenset({"lambda-concurrency", "glue-tuning", "kinesis-scaling",
                                     "partitioning"})
 STYLE_CATEGORIES = frozenset({"naming", "tags-required"})

@@ -1,7 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
 
 One run per invocation. `tool.driver.rules` holds every rule that ran plus the engine rules
-(CFA001-CFA005), so every result's `ruleId`/`ruleIndex` resolves. Artifact URIs are relative to
+(CFA001-CFA006), so every result's `ruleId`/`ruleIndex` resolves. Artifact URIs are relative to
 the working directory (run cfnaudit from the repository root) with `uriBaseId: "%SRCROOT%"`;
 files outside it get absolute `file://` URIs. Columns count Unicode code points.
 
