@@ -494,7 +494,12 @@ def resolve(value: Any, template: Template, scenario: Scenario = NO_CONDITIONS) 
     handler = _RESOLVERS.get(key)
     if handler is None:
         return value  # a plain one-key mapping, not an intrinsic
-    return handler(arg, template, scenario)
+    try:
+        return handler(arg, template, scenario)
+    except (TypeError, ValueError, OverflowError, ArithmeticError, LookupError):
+        # Arguments of a type no handler expected (`.inf`, a list for a number): the value
+        # is unknown, never a crash of every rule that reads it.
+        return Unresolved(f"the arguments of `{key}` are invalid", value)
 
 
 def _resolve_ref(name: Any, template: Template) -> Any:
