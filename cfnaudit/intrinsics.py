@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class Unresolved:
     is unknown, e.g. "parameter `Env` has no default"."""
 
     reason: str
-    expression: Any = None
+    expression: Any = field(default=None, compare=False)  # may be a dict: not hashed
 
     def __bool__(self) -> bool:
         return False

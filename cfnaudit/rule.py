@@ -322,6 +322,12 @@ class Context:
             result.append(Variant(scenario, properties if isinstance(properties, dict) else {}))
         return result
 
+    def properties_in(self, resource: Resource, scenario: Scenario) -> Mapping[str, Any]:
+        """The properties of `resource` as deployed in `scenario` (Fn::If chosen, AWS::NoValue
+        dropped); empty when an `Fn::If` over the whole `Properties` removes them."""
+        chosen = branch(dict(resource.properties), scenario)
+        return chosen if isinstance(chosen, dict) else {}
+
     def each_variant(self, resource: Resource,
                      check: Callable[[Variant], Iterable[Violation]]) -> Iterator[Violation]:
         """Run `check` on every variant of `resource` and fold the results (see `fold`).

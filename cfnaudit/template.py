@@ -332,6 +332,8 @@ def _resource(logical_id: str, raw: Any, errors: list[StructureError]) -> Resour
     if properties is not None and not _is_properties(properties):
         wrong("Properties", "a mapping")
         properties = None
+    elif properties is not None:
+        properties = _absent_as_empty(properties)
     depends = raw.get("DependsOn")
     if isinstance(depends, str):
         depends_on: tuple[str, ...] = (depends,)
@@ -378,6 +380,20 @@ def _is_intrinsic(value: Any) -> bool:
         return False
     (key,) = value
     return key == "Ref" or key.startswith("Fn::")
+
+
+def _absent_as_empty(properties: dict[str, Any]) -> dict[str, Any]:
+    """An `Fn::If` over the whole `Properties` with AWS::NoValue branches made `{}` (no
+    properties): every scenario then sees a mapping, as rules expect."""
+    if set(properties) != {"Fn::If"}:
+        return properties
+    condition, *branches = properties["Fn::If"]
+    return {"Fn::If": [condition, *(
+        {} if _is_no_value(b) else _absent_as_empty(b) for b in branches)]}
+
+
+def _is_no_value(value: Any) -> bool:
+    return isinstance(value, dict) and value == {"Ref": "AWS::NoValue"}
 
 
 def _is_properties(value: Any) -> bool:

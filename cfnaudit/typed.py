@@ -62,15 +62,17 @@ def whole_number(value: Any, what: str = "the value") -> int | Unresolved | None
         return Unresolved(f"`{what}` is a boolean, not a number")
     if isinstance(value, str):
         text = value.strip()
+        shown = f"`{what}` is `{text}`, not a number" if len(text) <= _MAX_DIGITS \
+            else f"`{what}` is not a number"
         if len(text) > _MAX_DIGITS or "_" in text:  # Python reads "1_000"; CloudFormation not
-            return Unresolved(f"`{what}` is not a number")
+            return Unresolved(shown)
         try:
             value = int(text)
         except ValueError:
             try:
                 value = float(text)
             except ValueError:
-                return Unresolved(f"`{what}` is not a number")
+                return Unresolved(shown)
     if isinstance(value, float):
         if not math.isfinite(value):
             return Unresolved(f"`{what}` is not a finite number")

@@ -26,6 +26,8 @@ from cfnaudit.rule import (
     as_int,
     fold,
     is_no_value,
+    list_or_empty,
+    mapping_or_empty,
     rule,
 )
 
@@ -174,8 +176,10 @@ def _check_async(ctx: Context, function: Resource,
     value = {"function": function.properties, "configs": [c.properties for c in linked]}
     found = []
     for scenario, branched in _scenarios(ctx, function, value):
-        found.append((scenario, list(check(scenario, branched["function"],
-                                           branched["configs"], invokers[0]))))
+        # A whole-`Properties` Fn::If may remove a function's or a config's properties.
+        configs = [c for c in list_or_empty(branched.get("configs")) if isinstance(c, Mapping)]
+        found.append((scenario, list(check(scenario, mapping_or_empty(branched.get("function")),
+                                           configs, invokers[0]))))
     yield from fold(found)
 
 
