@@ -330,7 +330,8 @@ def _resource(logical_id: str, raw: Any, errors: list[StructureError]) -> Resour
 
     properties = raw.get("Properties")
     if properties is not None and not _is_properties(properties):
-        wrong("Properties", "a mapping")
+        if not _is_malformed_if(properties):  # that one is reported with the intrinsics
+            wrong("Properties", "a mapping")
         properties = None
     elif properties is not None:
         properties = _absent_as_empty(properties)
@@ -390,6 +391,12 @@ def _absent_as_empty(properties: dict[str, Any]) -> dict[str, Any]:
     condition, *branches = properties["Fn::If"]
     return {"Fn::If": [condition, *(
         {} if _is_no_value(b) else _absent_as_empty(b) for b in branches)]}
+
+
+def _is_malformed_if(value: Any) -> bool:
+    arg = value.get("Fn::If") if isinstance(value, dict) and len(value) == 1 else None
+    return arg is not None and not (isinstance(arg, list) and len(arg) == 3
+                                    and isinstance(arg[0], str))
 
 
 def _is_no_value(value: Any) -> bool:
