@@ -97,7 +97,7 @@ def text_of(value: Any, what: str = "the value") -> str | Unresolved | None:
     if isinstance(value, int):
         return str(value) if abs(value) <= LARGEST else Unresolved(f"`{what}` is out of range")
     if isinstance(value, float) and math.isfinite(value):
-        return str(int(value)) if value.is_integer() else str(value)
+        return str(value)  # as written: `GlueVersion: 4.0` is "4.0"
     return Unresolved(f"`{what}` is {shape(value)}, not text")
 
 
