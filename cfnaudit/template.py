@@ -380,7 +380,7 @@ def _is_intrinsic(value: Any) -> bool:
     if not isinstance(value, dict) or len(value) != 1:
         return False
     (key,) = value
-    return key == "Ref" or key.startswith("Fn::")
+    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
 
 
 def _absent_as_empty(properties: dict[str, Any]) -> dict[str, Any]:

@@ -56,8 +56,10 @@ def _resolved(value: Any, template: Template, scenario: Scenario) -> Any:
 
 def whole_number(value: Any, what: str = "the value") -> int | Unresolved | None:
     """An already resolved value as a whole number (see `read_int`)."""
-    if isinstance(value, Unresolved) or _absent(value):
+    if isinstance(value, Unresolved):
         return value
+    if _absent(value):
+        return None
     if isinstance(value, bool):
         return Unresolved(f"`{what}` is a boolean, not a number")
     if isinstance(value, str):
@@ -88,8 +90,10 @@ def whole_number(value: Any, what: str = "the value") -> int | Unresolved | None
 
 def text_of(value: Any, what: str = "the value") -> str | Unresolved | None:
     """An already resolved value as text (see `read_text`)."""
-    if isinstance(value, Unresolved) or _absent(value):
+    if isinstance(value, Unresolved):
         return value
+    if _absent(value):
+        return None
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -103,8 +107,10 @@ def text_of(value: Any, what: str = "the value") -> str | Unresolved | None:
 
 def truth_of(value: Any, what: str = "the value") -> bool | Unresolved | None:
     """An already resolved value as a CloudFormation boolean (see `read_bool`)."""
-    if isinstance(value, Unresolved) or _absent(value):
+    if isinstance(value, Unresolved):
         return value
+    if _absent(value):
+        return None
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):

@@ -18,6 +18,7 @@ from cfnaudit.rule import (
     Unresolved,
     Variant,
     Violation,
+    mapping_or_empty,
     rule,
     sub_variables,
 )
@@ -212,7 +213,7 @@ def _check_arguments(ctx: Context, job: Resource, variant: Variant) -> Iterator[
             continue
         value = ctx.resolve(arguments[argument], variant.scenario)
         path = job.at("Properties", "DefaultArguments", argument) \
-            if argument in (variant.properties.get("DefaultArguments") or {}) else where
+            if argument in mapping_or_empty(variant.properties.get("DefaultArguments")) else where
         if isinstance(value, Unresolved):
             yield Violation(f"Glue job `{job.logical_id}` argument `{argument}` cannot be "
                             f"checked because {value.reason}", path, key=argument)
