@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class Unresolved:
     is unknown, e.g. "parameter `Env` has no default"."""
 
     reason: str
-    expression: Any = None
+    expression: Any = field(default=None, compare=False)  # may be a dict: not hashed
 
     def __bool__(self) -> bool:
         return False
@@ -504,7 +504,12 @@ def resolve(value: Any, template: Template, scenario: Scenario = NO_CONDITIONS) 
     handler = _RESOLVERS.get(key)
     if handler is None:
         return value  # a plain one-key mapping, not an intrinsic
-    return handler(arg, template, scenario)
+    try:
+        return handler(arg, template, scenario)
+    except (TypeError, ValueError, OverflowError, ArithmeticError, LookupError):
+        # Arguments of a type no handler expected (`.inf`, a list for a number): the value
+        # is unknown, never a crash of every rule that reads it.
+        return Unresolved(f"the arguments of `{key}` are invalid", value)
 
 
 def _resolve_ref(name: Any, template: Template) -> Any:

@@ -70,6 +70,19 @@ from cfnaudit.policy import (  # policy analysis helpers, re-exported for rule f
 )
 from cfnaudit.taggable import TagProperty, tag_property, taggable_types
 from cfnaudit.template import Output, Parameter, Resource, Template
+from cfnaudit.typed import (
+    list_or_empty,
+    mapping_or_empty,
+    read_bool,
+    read_int,
+    read_list,
+    read_mapping,
+    read_text,
+    shape,
+    text_of,
+    truth_of,
+    whole_number,
+)
 from cfnaudit.values import as_int, is_true, literal, skeleton
 
 if TYPE_CHECKING:
@@ -118,21 +131,32 @@ __all__ = [
     "is_macro_output",
     "is_no_value",
     "is_true",
+    "list_or_empty",
     "located_statements",
+    "mapping_or_empty",
     "not_actions_of",
     "parse_json_text",
     "pattern_matches",
     "principals_of",
+    "read_bool",
+    "read_int",
+    "read_list",
+    "read_mapping",
+    "read_text",
     "referenced_names",
     "referenced_resources",
     "render",
     "resources_of",
     "role_policy_documents",
     "rule",
+    "shape",
     "statements",
     "sub_variables",
     "tag_property",
     "taggable_types",
+    "text_of",
+    "truth_of",
+    "whole_number",
     "write_actions_allowed",
 ]
 
@@ -302,6 +326,12 @@ class Context:
             result.append(Variant(scenario, properties if isinstance(properties, dict) else {}))
         return result
 
+    def properties_in(self, resource: Resource, scenario: Scenario) -> Mapping[str, Any]:
+        """The properties of `resource` as deployed in `scenario` (Fn::If chosen, AWS::NoValue
+        dropped); empty when an `Fn::If` over the whole `Properties` removes them."""
+        chosen = branch(dict(resource.properties), scenario)
+        return chosen if isinstance(chosen, dict) else {}
+
     def each_variant(self, resource: Resource,
                      check: Callable[[Variant], Iterable[Violation]]) -> Iterator[Violation]:
         """Run `check` on every variant of `resource` and fold the results (see `fold`).
@@ -357,6 +387,31 @@ class Context:
         """A CloudFormation boolean (`true`, "True"), or `Unresolved`; absent is false."""
         resolved = self.resolve(value, scenario)
         return resolved if isinstance(resolved, Unresolved) else is_true(resolved)
+
+    def read_int(self, value: Any, scenario: Scenario = NO_CONDITIONS,
+                 what: str = "the value") -> int | Unresolved | None:
+        """A whole number, None when absent, or `Unresolved` naming `what` (see `typed`)."""
+        return read_int(value, self.template, scenario, what)
+
+    def read_text(self, value: Any, scenario: Scenario = NO_CONDITIONS,
+                  what: str = "the value") -> str | Unresolved | None:
+        """Text (numbers and booleans as text), None when absent, or `Unresolved`."""
+        return read_text(value, self.template, scenario, what)
+
+    def read_bool(self, value: Any, scenario: Scenario = NO_CONDITIONS,
+                  what: str = "the value") -> bool | Unresolved | None:
+        """A CloudFormation boolean, None when absent, or `Unresolved`."""
+        return read_bool(value, self.template, scenario, what)
+
+    def read_list(self, value: Any, scenario: Scenario = NO_CONDITIONS,
+                  what: str = "the value") -> list[Any] | Unresolved:
+        """A list (empty when absent; AWS::NoValue items dropped), or `Unresolved`."""
+        return read_list(value, self.template, scenario, what)
+
+    def read_mapping(self, value: Any, scenario: Scenario = NO_CONDITIONS,
+                     what: str = "the value") -> Mapping[str, Any] | Unresolved:
+        """A mapping (empty when absent), or `Unresolved`."""
+        return read_mapping(value, self.template, scenario, what)
 
     def literal(self, value: Any, scenario: Scenario = NO_CONDITIONS) -> str | None:
         """The resolved value as text when it is a string or number, else None."""

@@ -188,7 +188,24 @@ def build_template(decoded: Decoded, file: str,
             errors.append(StructureError(f"parameter `{name}` must be a mapping",
                                          ("Parameters", name)))
             continue
-        parameters[name] = _parameter(name, raw, overrides)
+        parameters[name] = _parameter(name, raw, overrides, errors)
+
+    conditions = dict(section("Conditions"))
+    for name, definition in conditions.items():
+        if not (isinstance(definition, dict) and len(definition) == 1):
+            # Kept (references to it stay defined); a non-function evaluates as false.
+            errors.append(StructureError(f"condition `{name}` must be a condition function",
+                                         ("Conditions", name)))
+    mappings = {}
+    for name, entry in section("Mappings").items():
+        if isinstance(entry, dict) and all(isinstance(v, dict) for v in entry.values()):
+            mappings[name] = entry
+            continue
+        bad = next((k for k, v in entry.items() if not isinstance(v, dict)), None) \
+            if isinstance(entry, dict) else None
+        errors.append(StructureError(
+            f"mapping `{name}` must be a mapping of mappings", ("Mappings", name)
+            if bad is None else ("Mappings", name, bad)))
 
     resources: dict[str, Resource] = {}
     by_type: dict[str, list[Resource]] = {}
@@ -205,37 +222,92 @@ def build_template(decoded: Decoded, file: str,
         if not isinstance(raw, dict):
             errors.append(StructureError(f"output `{name}` must be a mapping", ("Outputs", name)))
             continue
-        condition = raw.get("Condition")
-        outputs[name] = Output(name, raw.get("Value"), raw.get("Export"),
-                               condition if isinstance(condition, str) else None, raw)
+        outputs[name] = _output(name, raw, errors)
 
     return Template(
         file=file, data=data, marks=decoded.marks, text=decoded.text,
         parameters=MappingProxyType(parameters),
-        conditions=section("Conditions"), mappings=section("Mappings"),
+        conditions=conditions, mappings=mappings,
         resources=MappingProxyType(resources), outputs=MappingProxyType(outputs),
         metadata=section("Metadata"), transform=transforms, errors=tuple(errors),
         _by_type=MappingProxyType({k: tuple(v) for k, v in by_type.items()}),
     )
 
 
-def _parameter(name: str, raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> Parameter:
+LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
+
+
+def _parameter(name: str, raw: Mapping[str, Any], overrides: Mapping[str, Any],
+               errors: list[StructureError]) -> Parameter:
+    path = ("Parameters", name)
+    type_name = raw.get("Type")
+    if not isinstance(type_name, str):
+        errors.append(StructureError(f"parameter `{name}` must have a `Type` name",
+                                     (*path, "Type") if "Type" in raw else path))
+        type_name = ""
+    is_list = type_name.startswith(LIST_PARAMETER_TYPES)
+    has_default = "Default" in raw
+    default = raw.get("Default")
+    if has_default and not (_is_scalar(default) or (
+            is_list and isinstance(default, list) and all(map(_is_scalar, default)))):
+        errors.append(StructureError(
+            f"`Default` of parameter `{name}` must be "
+            + ("a value or a list of values" if is_list else "a single value"),
+            (*path, "Default")))
+        has_default, default = False, None
     allowed = raw.get("AllowedValues")
+    if allowed is not None and not (isinstance(allowed, list) and all(map(_is_scalar, allowed))):
+        errors.append(StructureError(
+            f"`AllowedValues` of parameter `{name}` must be a list of values",
+            (*path, "AllowedValues")))
+        allowed = None
     no_echo = raw.get("NoEcho")
     has_override = name in overrides
-    has_default = "Default" in raw
-    type_name = raw.get("Type")
     return Parameter(
         name=name,
-        type=type_name if isinstance(type_name, str) else "",
-        default=raw.get("Default"),
+        type=type_name,
+        default=default,
         allowed_values=tuple(allowed) if isinstance(allowed, list) else (),
         no_echo=no_echo is True or (isinstance(no_echo, str) and no_echo.lower() == "true"),
         has_value=has_override or has_default,
         overridden=has_override,
-        value=overrides[name] if has_override else raw.get("Default"),
+        value=overrides[name] if has_override else default,
         raw=raw,
     )
+
+
+def _is_scalar(value: Any) -> bool:
+    """Text, a number or a boolean: what a parameter value can be (null is not)."""
+    return isinstance(value, (str, int, float)) and not (
+        isinstance(value, float) and value != value)  # NaN is no value
+
+
+def _output(name: str, raw: Mapping[str, Any], errors: list[StructureError]) -> Output:
+    path = ("Outputs", name)
+    value = raw.get("Value")
+    if "Value" not in raw:
+        errors.append(StructureError(f"output `{name}` has no `Value`", path))
+    elif isinstance(value, list) or value is None or (
+            isinstance(value, dict) and not _is_intrinsic(value)):
+        errors.append(StructureError(f"`Value` of output `{name}` must be a value, not "
+                                     + ("a list" if isinstance(value, list) else
+                                        "null" if value is None else "a mapping"),
+                                     (*path, "Value")))
+        value = None
+    export = raw.get("Export")
+    if export is not None:
+        export_name = export.get("Name") if isinstance(export, dict) else None
+        if export_name is None or isinstance(export_name, list) or (
+                isinstance(export_name, dict) and not _is_intrinsic(export_name)):
+            errors.append(StructureError(f"`Export` of output `{name}` must be a mapping with "
+                                         "a `Name`", (*path, "Export")))
+            export = None
+    condition = raw.get("Condition")
+    if condition is not None and not isinstance(condition, str):
+        errors.append(StructureError(f"`Condition` of output `{name}` must be a condition "
+                                     "name", (*path, "Condition")))
+        condition = None
+    return Output(name, value, export, condition, raw)
 
 
 def _resource(logical_id: str, raw: Any, errors: list[StructureError]) -> Resource | None:
@@ -251,11 +323,18 @@ def _resource(logical_id: str, raw: Any, errors: list[StructureError]) -> Resour
         errors.append(StructureError(f"`Type` of `{logical_id}` must be a resource type name",
                                      (*path, "Type")))
         return None
+
+    def wrong(attribute: str, expected: str) -> None:
+        errors.append(StructureError(f"`{attribute}` of `{logical_id}` must be {expected}",
+                                     (*path, attribute)))
+
     properties = raw.get("Properties")
-    if properties is not None and not isinstance(properties, dict):
-        errors.append(StructureError(f"`Properties` of `{logical_id}` must be a mapping",
-                                     (*path, "Properties")))
+    if properties is not None and not _is_properties(properties):
+        if not _is_malformed_if(properties):  # that one is reported with the intrinsics
+            wrong("Properties", "a mapping")
         properties = None
+    elif properties is not None:
+        properties = _absent_as_empty(properties)
     depends = raw.get("DependsOn")
     if isinstance(depends, str):
         depends_on: tuple[str, ...] = (depends,)
@@ -264,18 +343,81 @@ def _resource(logical_id: str, raw: Any, errors: list[StructureError]) -> Resour
     else:
         depends_on = ()
         if depends is not None:
-            errors.append(StructureError(
-                f"`DependsOn` of `{logical_id}` must be a name or a list of names",
-                (*path, "DependsOn")))
+            wrong("DependsOn", "a name or a list of names")
     condition = raw.get("Condition")
+    if condition is not None and not isinstance(condition, str):
+        wrong("Condition", "a condition name")
+        condition = None
+    for attribute in _MAPPING_ATTRIBUTES:
+        if attribute in raw and not isinstance(raw[attribute], dict):
+            wrong(attribute, "a mapping")
+    policies = {}
+    for attribute in _POLICY_ATTRIBUTES:
+        policy = raw.get(attribute)
+        if policy is not None and not (isinstance(policy, str) or _is_intrinsic(policy)):
+            wrong(attribute, "a policy name")
+            policy = None
+        policies[attribute] = policy
     return Resource(
         logical_id=logical_id,
         type=type_name,
         properties=properties or EMPTY,
         metadata=_mapping(raw.get("Metadata")),
-        condition=condition if isinstance(condition, str) else None,
+        condition=condition,
         depends_on=depends_on,
-        deletion_policy=raw.get("DeletionPolicy"),
-        update_replace_policy=raw.get("UpdateReplacePolicy"),
+        deletion_policy=policies["DeletionPolicy"],
+        update_replace_policy=policies["UpdateReplacePolicy"],
         raw=raw,
     )
+
+
+_MAPPING_ATTRIBUTES = ("Metadata", "CreationPolicy", "UpdatePolicy")
+_POLICY_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy")
+
+
+def _is_intrinsic(value: Any) -> bool:
+    """A one-key mapping naming an intrinsic function (`Ref`, `Fn::...`)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    (key,) = value
+    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
+
+
+def _absent_as_empty(properties: dict[str, Any]) -> dict[str, Any]:
+    """An `Fn::If` over the whole `Properties` with AWS::NoValue branches made `{}` (no
+    properties): every scenario then sees a mapping, as rules expect."""
+    if set(properties) != {"Fn::If"}:
+        return properties
+    condition, *branches = properties["Fn::If"]
+    return {"Fn::If": [condition, *(
+        {} if _is_no_value(b) else _absent_as_empty(b) for b in branches)]}
+
+
+def _is_malformed_if(value: Any) -> bool:
+    arg = value.get("Fn::If") if isinstance(value, dict) and len(value) == 1 else None
+    return arg is not None and not (isinstance(arg, list) and len(arg) == 3
+                                    and isinstance(arg[0], str))
+
+
+def _is_no_value(value: Any) -> bool:
+    return isinstance(value, dict) and value == {"Ref": "AWS::NoValue"}
+
+
+def _is_properties(value: Any) -> bool:
+    """A mapping, or an `Fn::If` whose branches are (nested ifs of) mappings or AWS::NoValue:
+    CloudFormation accepts `Properties: !If [Cond, {...}, !Ref AWS::NoValue]`."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            return False
+        if len(node) != 1:
+            continue
+        (key, arg), = node.items()
+        if key == "Fn::If":
+            if not (isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str)):
+                return False
+            stack.extend(arg[1:])
+        elif key == "Ref" and arg != "AWS::NoValue":
+            return False
+    return True

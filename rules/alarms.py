@@ -848,12 +848,16 @@ def _custom_metric_violations(ctx: Context, alarm: Resource, variant: Variant
         if not isinstance(namespace, str) or namespace.startswith("AWS/"):
             continue
         dimensions = spec.get("Dimensions")
-        names = {ctx.resolve(d.get("Name"), variant.scenario)
+        names = [ctx.read_text(d.get("Name"), variant.scenario, what="Name")
                  for d in (dimensions if isinstance(dimensions, list) else ())
-                 if isinstance(d, dict)}
-        if wanted not in names:
-            path = alarm.at(*where, "Dimensions") if dimensions is not None \
-                else alarm.at(*where, "Namespace")
+                 if isinstance(d, dict)]
+        path = alarm.at(*where, "Dimensions") if dimensions is not None \
+            else alarm.at(*where, "Namespace")
+        unknown = next((n for n in names if isinstance(n, Unresolved)), None)
+        if wanted not in names and unknown is not None:
+            yield Violation(f"Alarm `{alarm.logical_id}` dimensions cannot be checked because "
+                            f"{unknown.reason}", path)
+        elif wanted not in names:
             yield Violation(f"Alarm `{alarm.logical_id}` watches custom namespace "
                             f"`{namespace}` without the `{wanted}` dimension", path)
 

@@ -27,6 +27,8 @@ from cfnaudit.rule import (
     in_scenario,
     is_dead_letter_queue,
     is_deployment_helper,
+    list_or_empty,
+    mapping_or_empty,
     parse_json_text,
     rule,
 )
@@ -63,10 +65,15 @@ class Rendering:
         return {t for n in _TOKEN.findall(text) if (t := self.targets[int(n)]) is not None}
 
 
+def _literal_text(text: str) -> str:
+    """Literal text that can never read as a token: a template may contain `@@cfnaudit0@@`."""
+    return text.replace("@@cfnaudit", "@@cfnaudit-literal")
+
+
 def render(ctx: Context, value: Any, out: Rendering) -> str | Unresolved:
     """A CloudFormation string value as text with tokens for what is not literal."""
     if isinstance(value, str):
-        return value
+        return _literal_text(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     target = ctx.ref_target(value)
@@ -87,7 +94,7 @@ def render(ctx: Context, value: Any, out: Rendering) -> str | Unresolved:
             return arg[0].join(parts)
     literal = ctx.literal(value)
     if literal is not None:
-        return literal
+        return _literal_text(literal)
     resolved = ctx.resolve(value)
     if isinstance(resolved, Unresolved) and _is_intrinsic(value):
         return out.token(None)  # a pseudo parameter, an import: opaque but harmless
@@ -122,9 +129,9 @@ def _render_sub(ctx: Context, arg: Any, out: Rendering) -> str | Unresolved:
         if head in ctx.template.resources:
             return out.token(head)
         literal = ctx.literal({"Ref": name}) if "." not in name else None
-        return literal if literal is not None else out.token(None)
+        return _literal_text(literal) if literal is not None else out.token(None)
 
-    return _SUB_VARIABLE.sub(substitute, text)
+    return _SUB_VARIABLE.sub(substitute, _literal_text(text))
 
 
 # ------------------------------------------------------------------------- metric rows
@@ -220,8 +227,8 @@ def read_dashboards(ctx: Context, scenario: Scenario = ()) -> Charts:
                 continue
             charted.extend(metric_rows(properties.get("metrics")))
             annotations = properties.get("annotations")
-            alarms = list(properties.get("alarms") or []) + list(
-                (annotations.get("alarms") or []) if isinstance(annotations, dict) else [])
+            alarms = list_or_empty(properties.get("alarms")) + list_or_empty(
+                mapping_or_empty(annotations).get("alarms"))
             for arn in alarms:
                 for target in out.refers_to(arn) if isinstance(arn, str) else ():
                     alarm = ctx.template.resources[target]

@@ -23,7 +23,6 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
-    as_int,
     is_true,
     rule,
 )
@@ -299,7 +298,7 @@ def retry_bounds(ctx: Context) -> Iterator[Violation]:
         name = mapping.logical_id
         for key, limit in bounds:
             path = mapping.at("Properties", key)
-            value = as_int(ctx.resolve(props.get(key), scenario))
+            value = ctx.read_int(props.get(key), scenario, what=key)
             if value is None:
                 yield Violation(f"Stream mapping `{name}` leaves `{key}` unbounded (default -1)",
                                 mapping.path, key=key)

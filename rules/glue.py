@@ -18,6 +18,7 @@ from cfnaudit.rule import (
     Unresolved,
     Variant,
     Violation,
+    mapping_or_empty,
     rule,
     sub_variables,
 )
@@ -55,18 +56,18 @@ def _check_version(ctx: Context, job: Resource, variant: Variant) -> Iterator[Vi
     if not is_spark_job(ctx, job, variant):
         return
     minimum = str(ctx.option("minimum_version"))
-    value = variant.properties.get("GlueVersion")
-    if value is None:
+    resolved = ctx.read_text(variant.properties.get("GlueVersion"), variant.scenario,
+                             what="GlueVersion")
+    if resolved is None:
         yield Violation(f"Glue job `{job.logical_id}` has no GlueVersion: it runs an old "
                         f"default runtime (want {minimum} or later)", job.path)
         return
-    resolved = ctx.resolve(value, variant.scenario)
     path = job.at("Properties", "GlueVersion")
     if isinstance(resolved, Unresolved):
         yield Violation(f"Glue job `{job.logical_id}` GlueVersion cannot be checked because "
                         f"{resolved.reason}", path)
         return
-    have, want = _version(str(resolved)), _version(minimum)
+    have, want = _version(resolved), _version(minimum)
     if have is None or want is None or have < want:
         yield Violation(f"Glue job `{job.logical_id}` uses GlueVersion {resolved} (want "
                         f"{minimum} or later)", path)
@@ -212,7 +213,7 @@ def _check_arguments(ctx: Context, job: Resource, variant: Variant) -> Iterator[
             continue
         value = ctx.resolve(arguments[argument], variant.scenario)
         path = job.at("Properties", "DefaultArguments", argument) \
-            if argument in (variant.properties.get("DefaultArguments") or {}) else where
+            if argument in mapping_or_empty(variant.properties.get("DefaultArguments")) else where
         if isinstance(value, Unresolved):
             yield Violation(f"Glue job `{job.logical_id}` argument `{argument}` cannot be "
                             f"checked because {value.reason}", path, key=argument)

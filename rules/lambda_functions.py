@@ -23,10 +23,12 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
-    as_int,
     fold,
     is_no_value,
+    list_or_empty,
+    mapping_or_empty,
     rule,
+    whole_number,
 )
 
 FUNCTION = "AWS::Lambda::Function"
@@ -174,8 +176,10 @@ def _check_async(ctx: Context, function: Resource,
     value = {"function": function.properties, "configs": [c.properties for c in linked]}
     found = []
     for scenario, branched in _scenarios(ctx, function, value):
-        found.append((scenario, list(check(scenario, branched["function"],
-                                           branched["configs"], invokers[0]))))
+        # A whole-`Properties` Fn::If may remove a function's or a config's properties.
+        configs = [c for c in list_or_empty(branched.get("configs")) if isinstance(c, Mapping)]
+        found.append((scenario, list(check(scenario, mapping_or_empty(branched.get("function")),
+                                           configs, invokers[0]))))
     yield from fold(found)
 
 
@@ -364,7 +368,7 @@ def _check_retries(ctx: Context, function: Resource, scenario: Scenario,
     for config in linked:
         problems = []
         for key, limit, what in bounds:
-            value = as_int(_get(ctx, scenario, config, key))
+            value = whole_number(_get(ctx, scenario, config, key), key)
             if value is None:
                 problems.append(f"leaves `{key}` at its default")
             elif isinstance(value, Unresolved):
@@ -436,7 +440,8 @@ def _check_reserved(ctx: Context, function: Resource, scenario: Scenario,
         yield Violation(f"Function `{name}` does not reserve concurrency", function.path)
         return
     path = function.at("Properties", "ReservedConcurrentExecutions")
-    value = as_int(ctx.resolve(props["ReservedConcurrentExecutions"], scenario))
+    value = ctx.read_int(props["ReservedConcurrentExecutions"], scenario,
+                         what="ReservedConcurrentExecutions")
     if isinstance(value, Unresolved):
         yield Violation(f"Reserved concurrency of function `{name}` cannot be checked because "
                         f"{value.reason}", path)
@@ -476,8 +481,9 @@ def _demand(ctx: Context, scenario: Scenario, mapping: Resource, props: Mapping[
     if mode == "ON_DEMAND":
         return None  # on-demand streams have no fixed shard count to size against
     ids = (mapping.logical_id, stream.logical_id)
-    shards = as_int(_get(ctx, scenario, stream_props, "ShardCount"))
-    factor = as_int(_get(ctx, scenario, props, "ParallelizationFactor"))
+    shards = whole_number(_get(ctx, scenario, stream_props, "ShardCount"), "ShardCount")
+    factor = whole_number(_get(ctx, scenario, props, "ParallelizationFactor"),
+                          "ParallelizationFactor")
     for value, what in ((shards, f"the shard count of `{stream.logical_id}`"),
                         (factor, f"the parallelization factor of `{mapping.logical_id}`")):
         if isinstance(value, Unresolved):
@@ -593,7 +599,8 @@ def _compare(ctx: Context, function: Resource, scenario: Scenario, props: Mappin
     if "ReservedConcurrentExecutions" not in props or not demands:
         return
     path = function.at("Properties", "ReservedConcurrentExecutions")
-    reserved = as_int(ctx.resolve(props["ReservedConcurrentExecutions"], scenario))
+    reserved = ctx.read_int(props["ReservedConcurrentExecutions"], scenario,
+                            what="ReservedConcurrentExecutions")
     name = function.logical_id
     unknown = [d.unknown for d in demands if d.unknown]
     if isinstance(reserved, Unresolved):
@@ -687,7 +694,7 @@ def concurrency_budget(ctx: Context) -> Iterator[Violation]:
             raw = variant.properties.get("ReservedConcurrentExecutions")
             if raw is None:
                 continue
-            value = as_int(ctx.resolve(raw, variant.scenario))
+            value = ctx.read_int(raw, variant.scenario, what="ReservedConcurrentExecutions")
             if isinstance(value, Unresolved):
                 yield Violation(f"The stack's concurrency budget cannot be checked because the "
                                 f"reservation of `{function.logical_id}` is unknown "

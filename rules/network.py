@@ -26,8 +26,8 @@ from cfnaudit.rule import (
     Violation,
     action_matches,
     actions_of,
+    branch,
     effect_of,
-    is_no_value,
     role_policy_documents,
     rule,
     statements,
@@ -50,19 +50,7 @@ CIDR_BLOCK = "AWS::EC2::VPCCidrBlock"
 def _pick(value: Any, scenario: Scenario) -> Any:
     """`value` in `scenario`: Fn::If branches chosen, AWS::NoValue dropped (NO_VALUE when the
     whole value is absent)."""
-    outcomes = dict(scenario)
-    if isinstance(value, dict):
-        if len(value) == 1:
-            if is_no_value(value):
-                return NO_VALUE
-            arg = value.get("Fn::If")
-            if isinstance(arg, list) and len(arg) == 3 and arg[0] in outcomes:
-                return _pick(arg[1] if outcomes[arg[0]] else arg[2], scenario)
-        picked = {k: _pick(v, scenario) for k, v in value.items()}
-        return {k: v for k, v in picked.items() if v is not NO_VALUE}
-    if isinstance(value, list):
-        return [v for v in (_pick(item, scenario) for item in value) if v is not NO_VALUE]
-    return value
+    return branch(value, scenario)
 
 
 def _exists(resource: Resource, scenario: Scenario) -> bool:
@@ -137,7 +125,7 @@ def _symbolic(ctx: Context, value: Any, scenario: Scenario) -> str | Unresolved:
     if not isinstance(value, dict) or len(value) != 1:
         return str(value)
     (name, arg), = value.items()
-    if name == "Ref" and arg in _REGION_PSEUDO:
+    if name == "Ref" and isinstance(arg, str) and arg in _REGION_PSEUDO:
         return "${" + str(arg) + "}"
     if name == "Fn::GetAZs" and (arg in ("", None) or arg == {"Ref": "AWS::Region"}):
         return "!GetAZs ${AWS::Region}"
@@ -165,7 +153,7 @@ def _zones(ctx: Context, subnets: list[Resource], scenario: Scenario
     zones: dict[str, list[str]] = {}
     unknown: list[Unresolved] = []
     for subnet in subnets:
-        key = az_key(ctx, subnet, _pick(dict(subnet.properties), scenario), scenario)
+        key = az_key(ctx, subnet, ctx.properties_in(subnet, scenario), scenario)
         if isinstance(key, Unresolved):
             unknown.append(key)
         else:
@@ -339,7 +327,7 @@ def _routes_to_internet(ctx: Context, table: Resource, scenario: Scenario) -> bo
 
 
 def _is_public(ctx: Context, subnet: Resource, scenario: Scenario) -> bool:
-    props = _pick(dict(subnet.properties), scenario)
+    props = ctx.properties_in(subnet, scenario)
     if ctx.truth(props.get("MapPublicIpOnLaunch", False), scenario) is True:
         return True
     return any(_routes_to_internet(ctx, t, scenario) for t in _route_tables(ctx, subnet,
@@ -472,7 +460,7 @@ def gateway_endpoint_route_tables(ctx: Context) -> Iterator[Violation]:
 
 def _gateway(ctx: Context, endpoint: Resource, vpc: Resource | None,
              scenario: Scenario) -> Iterator[Violation]:
-    props = _pick(dict(endpoint.properties), scenario)
+    props = ctx.properties_in(endpoint, scenario)
     kind = _endpoint_type(ctx, props, scenario)
     noun = f"Gateway endpoint `{endpoint.logical_id}`"
     if isinstance(kind, Unresolved):
@@ -559,7 +547,7 @@ def interface_endpoint_configuration(ctx: Context) -> Iterator[Violation]:
 
 
 def _interface(ctx: Context, endpoint: Resource, scenario: Scenario) -> Iterator[Violation]:
-    props = _pick(dict(endpoint.properties), scenario)
+    props = ctx.properties_in(endpoint, scenario)
     kind = _endpoint_type(ctx, props, scenario)
     if isinstance(kind, Unresolved) or kind != "Interface":
         return  # an unknown type is reported by NET002
@@ -828,7 +816,7 @@ def _function_endpoints(ctx: Context, function: Resource, vpc: Resource | None,
     for endpoint in endpoints:
         if not _exists(endpoint, scenario):
             continue
-        service = endpoint_service(ctx, _pick(dict(endpoint.properties), scenario), scenario)
+        service = endpoint_service(ctx, ctx.properties_in(endpoint, scenario), scenario)
         if service is None:
             unreadable.append(endpoint.logical_id)
         else:
@@ -857,7 +845,7 @@ def _has_route_out(ctx: Context, subnet: Resource, scenario: Scenario) -> bool:
     for table in _route_tables(ctx, subnet, scenario):
         for route in ctx.referring_resources(table, types=(ROUTE,),
                                              under=("Properties", "RouteTableId")):
-            props = _pick(dict(route.properties), scenario) if _exists(route, scenario) else {}
+            props = ctx.properties_in(route, scenario) if _exists(route, scenario) else {}
             if any(key in props for key in ("NatGatewayId", "GatewayId", "TransitGatewayId",
                                             "InstanceId", "NetworkInterfaceId",
                                             "VpcPeeringConnectionId")):

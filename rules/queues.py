@@ -24,7 +24,6 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
-    as_int,
     dead_letter_sources,
     fold,
     is_true,
@@ -228,7 +227,7 @@ def _check_redrive(ctx: Context, queue: Resource, scenario: Scenario,
         yield Violation(f"Redrive policy of queue `{name}` names no `deadLetterTargetArn`",
                         path)
     limit = int(ctx.option("max_receive_count"))
-    count = as_int(ctx.resolve(policy.get("maxReceiveCount"), scenario))
+    count = ctx.read_int(policy.get("maxReceiveCount"), scenario, what="maxReceiveCount")
     if count is None:
         yield Violation(f"Redrive policy of queue `{name}` sets no `maxReceiveCount`", path)
     elif isinstance(count, Unresolved):
@@ -313,7 +312,8 @@ def _compare_retention(ctx: Context, scenario: Scenario, source: Resource, dlq: 
     periods = []
     for props in (branched["source"], branched["dlq"]):
         raw = props.get("MessageRetentionPeriod") if isinstance(props, dict) else None
-        periods.append(DEFAULT_RETENTION if raw is None else as_int(ctx.resolve(raw, scenario)))
+        periods.append(DEFAULT_RETENTION if raw is None
+                       else ctx.read_int(raw, scenario, what="MessageRetentionPeriod"))
     source_period, dlq_period = periods
     path = (dlq.at("Properties", "MessageRetentionPeriod")
             if "MessageRetentionPeriod" in branched["dlq"] else dlq.path)

@@ -46,10 +46,11 @@ def _in_cluster(resource: Resource) -> bool:
     return resource.type == "AWS::RDS::DBInstance" and "DBClusterIdentifier" in resource.properties
 
 
-def _values(ctx: Context, resource: Resource, raw: Any) -> list[tuple[Scenario, Any]]:
+def _values(ctx: Context, resource: Resource, raw: Any, attribute: str
+            ) -> list[tuple[Scenario, str | Unresolved | None]]:
     if raw is None or isinstance(raw, str):
         return [(NO_CONDITIONS, raw)]
-    return [(scenario, ctx.resolve(value, scenario))
+    return [(scenario, ctx.read_text(value, scenario, what=attribute))
             for scenario, value in ctx.variants_of(resource, raw)]
 
 
@@ -57,9 +58,12 @@ def _check_policy(ctx: Context, attribute: str) -> Iterator[Violation]:
     for resource in ctx.resources(*ctx.option("resource_types")):
         if _in_cluster(resource):
             continue
-        raw = resource.raw.get(attribute)
+        raw = (resource.deletion_policy if attribute == "DeletionPolicy"
+               else resource.update_replace_policy)
+        if raw is None and resource.raw.get(attribute) is not None:
+            continue  # of the wrong type: a template error (CFA002), nothing to judge
         found = [(scenario, list(_judge(resource, attribute, value)))
-                 for scenario, value in _values(ctx, resource, raw)]
+                 for scenario, value in _values(ctx, resource, raw, attribute)]
         yield from fold(found)
 
 
@@ -75,7 +79,8 @@ def _loss(resource: Resource, attribute: str) -> str:
             "leaves it outside the stack while it holds objects")
 
 
-def _judge(resource: Resource, attribute: str, value: Any) -> Iterator[Violation]:
+def _judge(resource: Resource, attribute: str, value: str | Unresolved | None
+           ) -> Iterator[Violation]:
     label = f"`{resource.logical_id}` ({resource.type})"
     path = resource.at(attribute) if attribute in resource.raw else resource.path
     if value is None:

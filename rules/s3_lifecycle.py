@@ -17,7 +17,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Severity, Unresolved, Variant, Violation, as_int, rule
+from cfnaudit.rule import (
+    Context,
+    Resource,
+    Scenario,
+    Severity,
+    Unresolved,
+    Variant,
+    Violation,
+    rule,
+)
 
 BUCKET = "AWS::S3::Bucket"
 ARCHIVE_CLASSES = frozenset({"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"})
@@ -43,8 +52,8 @@ class Transition:
     path: tuple[Any, ...]
 
 
-def _days(value: Any) -> int | Unresolved:
-    days = as_int(value)
+def _days(ctx: Context, value: Any, scenario: Scenario, what: str) -> int | Unresolved:
+    days = ctx.read_int(value, scenario, what=what)
     return Unresolved("no number of days is given") if days is None else days
 
 
@@ -60,7 +69,7 @@ def _lifecycle(ctx: Context, variant: Variant) -> Lifecycle:
     for index, item in enumerate(rules if isinstance(rules, list) else []):
         if not isinstance(item, dict):
             continue
-        status = ctx.resolve(item.get("Status"), variant.scenario)
+        status = ctx.read_text(item.get("Status"), variant.scenario, what="Status")
         if isinstance(status, Unresolved):
             found.unknown.append(f"the `Status` of lifecycle rule {index + 1} is unknown "
                                  f"({status.reason})")
@@ -84,9 +93,11 @@ def _transitions(ctx: Context, bucket: Resource, variant: Variant,
             if not isinstance(entry, dict):
                 continue
             path = bucket.at(*RULES_PATH, index, *where)
-            storage_class = ctx.resolve(entry.get("StorageClass"), variant.scenario)
+            storage_class = ctx.read_text(entry.get("StorageClass"), variant.scenario,
+                                          what="StorageClass")
             if "TransitionInDays" in entry:
-                days = _days(ctx.resolve(entry["TransitionInDays"], variant.scenario))
+                days = _days(ctx, entry["TransitionInDays"], variant.scenario,
+                             "TransitionInDays")
                 yield Transition(storage_class, days, (*path, "TransitionInDays"))
             else:
                 yield Transition(storage_class, None, path)
@@ -99,7 +110,7 @@ def _whole_bucket_expires_within(ctx: Context, variant: Variant, lifecycle: Life
     for _, item in lifecycle.rules:
         if any(item.get(key) for key in SCOPE_KEYS) or "ExpirationInDays" not in item:
             continue
-        expires = _days(ctx.resolve(item["ExpirationInDays"], variant.scenario))
+        expires = _days(ctx, item["ExpirationInDays"], variant.scenario, "ExpirationInDays")
         if isinstance(expires, Unresolved):
             lifecycle.unknown.append(f"its expiry is unknown ({expires.reason})")
         elif expires <= days:
@@ -441,7 +452,8 @@ def _check_multipart(ctx: Context, bucket: Resource, variant: Variant) -> Iterat
         abort = item.get("AbortIncompleteMultipartUpload")
         if not isinstance(abort, dict):
             continue
-        days = _days(ctx.resolve(abort.get("DaysAfterInitiation"), variant.scenario))
+        days = _days(ctx, abort.get("DaysAfterInitiation"), variant.scenario,
+                     "DaysAfterInitiation")
         if isinstance(days, Unresolved):
             unknown.append(days.reason)
         elif days <= limit:

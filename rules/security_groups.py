@@ -39,7 +39,8 @@ def _chosen_path(ctx: Context, raw: Any, scenario: Scenario, path: Path) -> Path
     """The path of the `Fn::If` branch that `scenario` picks inside `raw`."""
     outcomes = dict(scenario)
     while isinstance(raw, dict) and len(raw) == 1 and isinstance(raw.get("Fn::If"), list) \
-            and len(raw["Fn::If"]) == 3 and raw["Fn::If"][0] in outcomes:
+            and len(raw["Fn::If"]) == 3 and isinstance(raw["Fn::If"][0], str) \
+            and raw["Fn::If"][0] in outcomes:
         index = 1 if outcomes[raw["Fn::If"][0]] else 2
         raw = raw["Fn::If"][index]
         # The decoder marks a short-form `!If` branch without the `Fn::If` key (core issue).
@@ -68,10 +69,10 @@ def _entries(ctx: Context, resource: Resource, key: str
 
 
 def _protocol(ctx: Context, entry: Mapping[str, Any], scenario: Scenario) -> str | Unresolved:
-    value = ctx.resolve(entry.get("IpProtocol", "-1"), scenario)
+    value = ctx.read_text(entry.get("IpProtocol", "-1"), scenario, what="IpProtocol")
     if isinstance(value, Unresolved):
         return value
-    text = str(value).strip().lower()
+    text = (value or "-1").strip().lower()
     return "all" if text in ("-1", "all") else _PROTOCOL_NAMES.get(text, text)
 
 
@@ -99,15 +100,13 @@ def _ports(ctx: Context, entry: Mapping[str, Any], protocol: str,
     """(from, to) for tcp/udp; None meaning every port."""
     if protocol == "all":
         return None
-    low = ctx.resolve(entry.get("FromPort", -1), scenario)
-    high = ctx.resolve(entry.get("ToPort", -1), scenario)
+    low = ctx.read_int(entry.get("FromPort", -1), scenario, what="FromPort")
+    high = ctx.read_int(entry.get("ToPort", -1), scenario, what="ToPort")
     for value in (low, high):
         if isinstance(value, Unresolved):
             return value
-    try:
-        first, last = int(low), int(high)
-    except (TypeError, ValueError):
-        return Unresolved("the port range is not a number")
+    first = -1 if low is None else low
+    last = -1 if high is None else high
     if first < 0 or last < 0 or protocol not in ("tcp", "udp"):
         return None if protocol in ("tcp", "udp") else (first, last)
     return first, last
