@@ -5,10 +5,14 @@ counts only rules whose `Status` resolves to `Enabled`. A lifecycle rule on one 
 covers another bucket. Rules scoped by `Prefix`, `TagFilters` or object size count as well: the
 template does not say which keys hold the data, so a scoped rule is taken at its word.
 
-Choice on exemptions: lifecycle applies to every bucket, access-log buckets included (their logs
-grow without bound too). A bucket whose data expires by a whole-bucket rule at or before
-`archive_after_days` needs no archive tier, so the three tiering rules skip it. Anything else
-that should not be tiered is suppressed with a reason in the bucket's `Metadata`.
+What a bucket is for comes from the core's roles (`ctx.role(bucket)`, read from the graph).
+Log-delivery buckets and build-artifact stores hold objects worth keeping for a while, not for
+years: they need an expiration (LCY001), not an archive tier, Intelligent-Tiering or Deep
+Archive (LCY001-LCY003 do not ask). Website buckets and CloudFront origins serve their objects,
+which an archive tier would make unreadable (LCY001, LCY003 do not ask). A bucket whose data
+expires by a whole-bucket rule at or before `archive_after_days` needs no archive tier either.
+Multipart cleanup and noncurrent-version expiry apply to every bucket. Anything else that
+should not be tiered is suppressed with a reason in the bucket's `Metadata`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Severity, Unresolved, Variant, Violation, as_int, rule
+from cfnaudit.rule import (
+    SERVED,
+    SHORT_LIVED,
+    Context,
+    Resource,
+    Severity,
+    Unresolved,
+    Variant,
+    Violation,
+    as_int,
+    rule,
+)
 
 BUCKET = "AWS::S3::Bucket"
 ARCHIVE_CLASSES = frozenset({"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"})
@@ -133,15 +148,21 @@ def _short_lived(ctx: Context, variant: Variant, lifecycle: Lifecycle) -> bool:
 @rule(code="LCY001", name="s3-archive-transition", severity=Severity.WARNING,
       category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
 def archive_transition(ctx: Context) -> Iterator[Violation]:
-    """Bucket never moves objects to an archive storage class in time.
+    """Bucket keeps objects without the lifecycle its role needs: archive data, expire logs.
 
     ## What it does
-    Checks that every `AWS::S3::Bucket` has an enabled lifecycle rule that transitions
-    objects to `GLACIER`, `GLACIER_IR` or `DEEP_ARCHIVE` at or before `archive_after_days`
-    days (the days may come from a parameter default). A date-based transition counts. A
-    transition on another bucket does not. Buckets whose objects expire (whole-bucket rule)
-    within the same number of days are exempt: there is nothing left to archive. So are
-    website buckets (`WebsiteConfiguration`): archived objects cannot be served.
+    Checks that every data bucket has an enabled lifecycle rule that transitions objects to
+    `GLACIER`, `GLACIER_IR` or `DEEP_ARCHIVE` at or before `archive_after_days` days (the
+    days may come from a parameter default). A date-based transition counts. A transition on
+    another bucket does not. Buckets whose objects expire (whole-bucket rule) within the same
+    number of days are exempt: there is nothing left to archive. So are website buckets and
+    CloudFront origins: archived objects cannot be served.
+
+    Log-delivery buckets (targets of server access logs, CloudTrail, Config, load-balancer,
+    CloudFront, flow, WAF or log-fed Firehose delivery) and CodePipeline/CodeBuild artifact
+    stores, found through the graph, are asked for an enabled expiration instead
+    (`ExpirationInDays` or `ExpirationDate`): their objects lose their use after a while,
+    and archiving them only makes a growing bill cheaper.
 
     ## Why is this bad?
     Data lakes keep raw and processed data for years. Left in `STANDARD`, every terabyte costs
@@ -180,20 +201,41 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
     - `archive_after_days` (default 90): the latest day an archive transition may happen.
 
     ## Known problems
-    Rules scoped by prefix, tags or object size count as covering the bucket.
+    Rules scoped by prefix, tags or object size count as covering the bucket. A bucket that
+    receives logs only from outside the stack is taken for a data bucket.
 
     ## References
     - [Transitioning objects using Amazon S3 Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html)
     - [AWS::S3::Bucket Rule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-rule.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_archive(ctx, b, v))
+        role = ctx.role(bucket)
+        if role.has(SHORT_LIVED):
+            purpose = ", ".join(sorted(p.value for p in role.purposes & SHORT_LIVED))
+            yield from ctx.each_variant(bucket, lambda v, b=bucket, p=purpose: _check_expiry(
+                ctx, b, v, p))
+        elif not role.has(SERVED):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_archive(ctx, b, v))
+
+
+def _check_expiry(ctx: Context, bucket: Resource, variant: Variant,
+                  purpose: str) -> Iterator[Violation]:
+    lifecycle = _lifecycle(ctx, variant)
+    if any("ExpirationInDays" in item or "ExpirationDate" in item for _, item in lifecycle.rules):
+        return
+    name = bucket.logical_id
+    if lifecycle.unknown:
+        yield Violation(f"Expiration of bucket `{name}` cannot be checked because "
+                        f"{lifecycle.unknown[0]}", _report_path(bucket, variant))
+    else:
+        yield Violation(f"Bucket `{name}` ({purpose}) has no enabled lifecycle rule that "
+                        "expires its objects", _report_path(bucket, variant))
 
 
 def _check_archive(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     limit = int(ctx.option("archive_after_days"))
     lifecycle = _lifecycle(ctx, variant)
-    if _short_lived(ctx, variant, lifecycle) or "WebsiteConfiguration" in variant.properties:
+    if _short_lived(ctx, variant, lifecycle):
         return
     unknown = list(lifecycle.unknown)
     too_late: list[Transition] = []
@@ -231,7 +273,9 @@ def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::S3::Bucket` has an enabled lifecycle transition to
     `INTELLIGENT_TIERING` or an enabled `IntelligentTieringConfigurations` entry. Buckets whose
-    objects expire (whole-bucket rule) within `archive_after_days` are exempt.
+    objects expire (whole-bucket rule) within `archive_after_days` are exempt, and so are
+    log-delivery buckets and artifact stores (found through the graph, see LCY001): they
+    need an expiration, which LCY001 asks for.
 
     ## Why is this bad?
     Access patterns of pipeline data change: fresh partitions are read often, older ones
@@ -281,7 +325,8 @@ def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     - [AWS::S3::Bucket IntelligentTieringConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-intelligenttieringconfiguration.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_tiering(ctx, b, v))
+        if not ctx.role(bucket).has(SHORT_LIVED):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_tiering(ctx, b, v))
 
 
 def _check_tiering(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
@@ -311,7 +356,8 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     Checks that every `AWS::S3::Bucket` has an enabled lifecycle transition to
     `DEEP_ARCHIVE` (any age), or an enabled Intelligent-Tiering configuration with the
     `DEEP_ARCHIVE_ACCESS` tier. Buckets whose objects expire (whole-bucket rule) within
-    `archive_after_days` are exempt, and so are website buckets (`WebsiteConfiguration`).
+    `archive_after_days` are exempt, and so are website buckets and CloudFront origins (their
+    objects are served), log-delivery buckets and artifact stores (they expire; see LCY001).
 
     ## Why is this bad?
     Financial records are kept for five to ten years for compliance. After the first months
@@ -355,7 +401,8 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     - [Transitioning objects using Amazon S3 Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_deep(ctx, b, v))
+        if not ctx.role(bucket).has(SHORT_LIVED, SERVED):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_deep(ctx, b, v))
 
 
 def _has_deep_archive_tier(ctx: Context, variant: Variant) -> bool:
@@ -370,8 +417,7 @@ def _has_deep_archive_tier(ctx: Context, variant: Variant) -> bool:
 
 def _check_deep(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     lifecycle = _lifecycle(ctx, variant)
-    if (_short_lived(ctx, variant, lifecycle) or _has_deep_archive_tier(ctx, variant)
-            or "WebsiteConfiguration" in variant.properties):
+    if _short_lived(ctx, variant, lifecycle) or _has_deep_archive_tier(ctx, variant):
         return
     unknown = list(lifecycle.unknown)
     for transition in _transitions(ctx, bucket, variant, lifecycle):
