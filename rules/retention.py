@@ -3,6 +3,10 @@
 `DeletionPolicy` and `UpdateReplacePolicy` are read as written, through parameters and
 `Fn::If` (allowed with the `AWS::LanguageExtensions` transform). `Retain`,
 `RetainExceptOnCreate` and, on types that support it, `Snapshot` keep the data.
+
+Only stores whose loss loses data are asked (the core's `Roles.keeps_data`): a log group that
+keeps its events for `log_group_days` or less, or a Kinesis stream that keeps its records for
+`stream_hours` or less, holds nothing a deletion would take that its retention would not.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ SNAPSHOT_TYPES = frozenset({
     "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::Redshift::Cluster",
     "AWS::Neptune::DBCluster", "AWS::DocDB::DBCluster",
 })
+OPTIONS = {"resource_types": STATEFUL_TYPES, "log_group_days": 90, "stream_hours": 24}
 RETAINING = frozenset({"Retain", "RetainExceptOnCreate"})
 # Without a DeletionPolicy, CloudFormation snapshots these (DBInstance: outside a cluster).
 SNAPSHOT_BY_DEFAULT = frozenset({"AWS::RDS::DBCluster", "AWS::RDS::DBInstance"})
@@ -54,8 +59,11 @@ def _values(ctx: Context, resource: Resource, raw: Any) -> list[tuple[Scenario, 
 
 
 def _check_policy(ctx: Context, attribute: str) -> Iterator[Violation]:
+    log_group_days = int(ctx.option("log_group_days"))
+    stream_hours = int(ctx.option("stream_hours"))
     for resource in ctx.resources(*ctx.option("resource_types")):
-        if _in_cluster(resource):
+        if _in_cluster(resource) or not ctx.roles.keeps_data(
+                resource, log_group_days=log_group_days, stream_hours=stream_hours):
             continue
         raw = resource.raw.get(attribute)
         found = [(scenario, list(_judge(resource, attribute, value)))
@@ -84,7 +92,7 @@ def _judge(resource: Resource, attribute: str, value: Any) -> Iterator[Violation
 
 @rule(code="OPS001", name="stateful-deletion-policy", severity=Severity.WARNING,
       category="deletion-policy", resource_types=tuple(STATEFUL_TYPES),
-      options={"resource_types": STATEFUL_TYPES})
+      options=OPTIONS)
 def deletion_policy(ctx: Context) -> Iterator[Violation]:
     """Stateful resource is deleted, with its data, when the stack is deleted.
 
@@ -95,6 +103,9 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
     Neptune and DocumentDB clusters. `Snapshot` on any other type is reported. RDS clusters
     and stand-alone RDS instances without the attribute pass (CloudFormation snapshots them
     by default); RDS instances inside a cluster are skipped (the cluster holds the data).
+    Stores that keep their data only briefly are skipped: log groups whose `RetentionInDays`
+    is at most `log_group_days`, Kinesis streams whose `RetentionPeriodHours` (default 24)
+    is at most `stream_hours`.
 
     ## Why is this bad?
     Without a policy CloudFormation deletes the resource with the stack: one mistaken
@@ -123,6 +134,10 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
       and FSx file systems, EBS volumes, ElastiCache replication groups, Neptune, DocumentDB
       and Redshift clusters, OpenSearch and Elasticsearch domains, Backup vaults, Cognito
       user pools, ECR repositories, Timestream tables and QLDB ledgers.
+    - `log_group_days` (default 90): log groups that keep events this many days or fewer
+      lose nothing worth retaining; groups without `RetentionInDays` keep events forever.
+    - `stream_hours` (default 24): Kinesis streams that keep records this many hours or
+      fewer are skipped (24 is the service default).
 
     ## References
     - [DeletionPolicy attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
@@ -132,7 +147,7 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
 
 @rule(code="OPS002", name="stateful-update-replace-policy", severity=Severity.WARNING,
       category="deletion-policy", resource_types=tuple(STATEFUL_TYPES),
-      options={"resource_types": STATEFUL_TYPES})
+      options=OPTIONS)
 def update_replace_policy(ctx: Context) -> Iterator[Violation]:
     """Stateful resource loses its data when an update replaces it.
 
@@ -140,7 +155,8 @@ def update_replace_policy(ctx: Context) -> Iterator[Violation]:
     Checks that every stateful resource (see the option) has `UpdateReplacePolicy: Retain`
     (or `RetainExceptOnCreate`), or `Snapshot` on the types that support it (as in OPS001).
     Unlike `DeletionPolicy`, there is no Snapshot default for RDS. RDS instances inside a
-    cluster are skipped.
+    cluster are skipped, and so are log groups and streams with short retention (as in
+    OPS001).
 
     ## Why is this bad?
     Changing a property that requires replacement (a table's key schema, a bucket's name, a
@@ -167,6 +183,7 @@ def update_replace_policy(ctx: Context) -> Iterator[Violation]:
 
     ## Options
     - `resource_types`: the stateful types checked (the same default as OPS001).
+    - `log_group_days` (default 90), `stream_hours` (default 24): as in OPS001.
 
     ## References
     - [UpdateReplacePolicy attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html)
