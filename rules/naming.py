@@ -1,4 +1,12 @@
-"""Physical naming conventions (category `naming`)."""
+"""Physical naming conventions (category `naming`).
+
+Whether a name needs the region comes from the core's roles (`Roles.has_global_name`): names
+of S3 buckets, IAM roles, policies, users, groups and instance profiles, CloudFront resources
+and DynamoDB global tables live in one namespace for every region, so a second region's
+deployment collides unless the name carries the region. Regional names (queues, tables,
+functions, log groups...) are unique per region already and need the environment only,
+unless `region_everywhere` is set.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +37,10 @@ NAME_PROPERTIES = {
     "AWS::IAM::Role": "RoleName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::DynamoDB::GlobalTable": "TableName",
+    "AWS::CloudFront::Function": "Name",
     "AWS::CloudWatch::Alarm": "AlarmName",
     "AWS::CloudWatch::CompositeAlarm": "AlarmName",
     "AWS::CloudWatch::Dashboard": "DashboardName",
@@ -81,7 +93,8 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
         return  # derived from another resource's name (`/aws/lambda/${Fn}`): checked there
     environment = [str(p) for p in ctx.option("environment_parameters")]
     lacking = []
-    if REGION not in refs:
+    needs_region = ctx.roles.has_global_name(resource) or ctx.option("region_everywhere")
+    if needs_region and REGION not in refs:
         lacking.append("the region (`${AWS::Region}`)")
     if not any(p in refs for p in environment):
         declared = [f"`{p}`" for p in environment if p in ctx.template.parameters]
@@ -102,23 +115,27 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
       category="naming", resource_types=tuple(NAME_PROPERTIES),
       options={"environment_parameters": ["Environment", "EnvironmentName", "Env",
                                           "EnvironmentSuffix", "Stage"],
-               "pattern": ""})
+               "pattern": "", "region_everywhere": False})
 def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
-    """Explicit physical name leaves out the region or the environment.
+    """Explicit physical name leaves out the environment, or the region of a global name.
 
     ## What it does
     For resources with an explicit physical name (`BucketName`, `FunctionName`, `TableName`,
     Kinesis `Name`, `QueueName`, `TopicName`, `RoleName`, `AlarmName`, `LogGroupName`, Glue
-    job `Name` and more; see the table in the rule file), requires the name to refer to
-    `AWS::Region` and to one of `environment_parameters` (through `Ref`, `Fn::Sub` or inside
-    `Fn::Join`), in every condition scenario. Names derived from another resource of the stack
+    job `Name` and more; see the table in the rule file), requires the name to refer to one
+    of `environment_parameters` (through `Ref`, `Fn::Sub` or inside `Fn::Join`), in every
+    condition scenario. Names that are global or shared across regions (S3 buckets, IAM
+    roles, managed policies, users, groups and instance profiles, CloudFront functions,
+    DynamoDB global tables) must also refer to `AWS::Region`; regional names need it only
+    with `region_everywhere`. Names derived from another resource of the stack
     (`/aws/lambda/${Function}`) are left to that resource. With `pattern` set, the name,
     written as Sub text (`raw-${Environment}-${AWS::Region}`), must also match that regular
     expression.
 
     ## Why is this bad?
-    Names without the region collide when the stack is deployed to a second region (global
-    names: buckets, IAM roles), and names without the environment collide between dev and
+    Global names without the region collide when the stack is deployed to a second region
+    (a bucket or IAM role name exists once for all regions), and names without the
+    environment collide between dev and
     prod in one account, or worse, let a dev deployment update prod's resources. Operators
     also read the environment off the name during an incident.
 
@@ -158,6 +175,8 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
       EnvironmentSuffix, Stage]`): parameter names that carry the environment.
     - `pattern` (string, default empty: off): a regular expression the whole name, written as
       Sub text, must match, e.g. `[a-z0-9-]+-\\$\\{Environment\\}-\\$\\{AWS::Region\\}`.
+    - `region_everywhere` (default false): require the region in regional names too (for
+      teams whose convention puts it in every name).
 
     ## Known problems
     Names of Glue databases and tables are not checked (their names cannot contain the
