@@ -5,6 +5,10 @@ Rules are read from both places CloudFormation accepts them: inline `SecurityGro
 `AWS::EC2::SecurityGroupIngress` / `AWS::EC2::SecurityGroupEgress` resources. Inline rules are
 checked one list item at a time so that a finding points at the item as written, even when an
 `Fn::If` removes an earlier item in some scenario.
+
+The security group of an internet-facing load balancer (the core's `Purpose.PUBLIC_ENTRY`,
+read from the graph) exists to accept web traffic from anyone: tcp 80 and 443 from anywhere are
+its job, not a finding. Every other port from anywhere is reported on it as on any group.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from cfnaudit.rule import (
     Context,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -135,8 +140,13 @@ def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
     Checks every ingress rule (inline `SecurityGroupIngress` items and standalone
     `AWS::EC2::SecurityGroupIngress` resources) for `CidrIp: 0.0.0.0/0` or
     `CidrIpv6: ::/0`, read through parameters, mappings and `Fn::If`. Such a rule is an
-    error, except when it opens only tcp port 80 or 443 (a public web entry point), which is
-    a warning. A CIDR that cannot be determined is reported as a warning saying why.
+    error, except when it opens only tcp port 80 or 443, which is a warning, and not
+    reported at all on the security group of an internet-facing load balancer (found
+    through the graph: named in the `SecurityGroups` of an `AWS::ElasticLoadBalancingV2::`
+    or classic `AWS::ElasticLoadBalancing::LoadBalancer` whose `Scheme` is
+    `internet-facing`, the default): accepting web traffic from anyone is its purpose. Any
+    other port open to the internet on such a group is still reported. A CIDR that cannot
+    be determined is reported as a warning saying why.
 
     ## Why is this bad?
     Anything reachable from `0.0.0.0/0` is scanned within minutes of creation. SSH, RDP and
@@ -183,17 +193,25 @@ def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
     """
     for group in ctx.resources(GROUP):
         noun = f"Security group `{group.logical_id}`"
+        public = _public_entry(ctx, group.logical_id)
         for variants in _entries(ctx, group, "SecurityGroupIngress"):
-            yield from fold([(s, list(_ingress(ctx, noun, e, s, p))) for s, e, p in variants])
+            yield from fold([(s, list(_ingress(ctx, noun, e, s, p, public)))
+                             for s, e, p in variants])
     for resource in ctx.resources(INGRESS):
         target = ctx.ref_target(resource.properties.get("GroupId"))
         noun = f"Ingress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
-        yield from ctx.each_variant(resource, lambda v, r=resource, n=noun: _ingress(
-            ctx, n, v.properties, v.scenario, r.at("Properties")))
+        public = _public_entry(ctx, target)
+        yield from ctx.each_variant(resource, lambda v, r=resource, n=noun, p=public: _ingress(
+            ctx, n, v.properties, v.scenario, r.at("Properties"), p))
+
+
+def _public_entry(ctx: Context, group_id: str | None) -> bool:
+    group = ctx.template.resources.get(group_id) if group_id else None
+    return group is not None and ctx.role(group).has(Purpose.PUBLIC_ENTRY)
 
 
 def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenario,
-             path: Path) -> Iterator[Violation]:
+             path: Path, public_entry: bool = False) -> Iterator[Violation]:
     source, unknown = _open_source(ctx, entry, scenario, path)
     if unknown is not None:
         yield replace(unknown, message=f"{noun}'s ingress {unknown.message}")
@@ -212,6 +230,8 @@ def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenar
         return
     web = protocol == "tcp" and ports is not None and ports[0] == ports[1] \
         and ports[0] in WEB_PORTS
+    if web and public_entry:
+        return  # an internet-facing load balancer's listener port
     yield Violation(f"{noun} allows {_describe_ports(protocol, ports)} from {source}", where,
                     severity=Severity.WARNING if web else None)
 
