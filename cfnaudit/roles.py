@@ -249,7 +249,7 @@ GLOBAL_NAME_TYPES = frozenset({
     "AWS::CloudFront::Function", "AWS::CloudFront::Distribution",
     "AWS::CloudFront::CachePolicy", "AWS::CloudFront::OriginRequestPolicy",
     "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudFront::OriginAccessControl",
-    "AWS::Route53::HostedZone",
+    "AWS::Route53::HostedZone", "AWS::CloudWatch::Dashboard",
 })
 
 
