@@ -187,6 +187,15 @@ def test_policies_that_grant_a_delivery_service_or_cloudfront() -> None:
             Statement:
               - {Effect: Allow, Principal: {Service: cloudfront.amazonaws.com},
                  Action: s3:GetObject, Resource: !Sub "${Media.Arn}/*"}
+      Exports: {Type: AWS::S3::Bucket}
+      ExportsPolicy:
+        Type: AWS::S3::BucketPolicy
+        Properties:
+          Bucket: !Ref Exports
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Principal: {Service: !Sub "logs.${AWS::Region}.amazonaws.com"},
+                 Action: s3:PutObject, Resource: !Sub "${Exports.Arn}/*"}
       Denied: {Type: AWS::S3::Bucket}
       DeniedPolicy:
         Type: AWS::S3::BucketPolicy
@@ -200,6 +209,7 @@ def test_policies_that_grant_a_delivery_service_or_cloudfront() -> None:
     assert role(text, "Sink").purposes == {Purpose.ACCESS_LOGS}
     assert role(text, "Elb").purposes == {Purpose.VENDED_LOGS}
     assert role(text, "Media").purposes == {Purpose.CDN_ORIGIN}
+    assert role(text, "Exports").purposes == {Purpose.VENDED_LOGS}
     assert role(text, "Denied").purposes == {Purpose.DATA}
 
 
@@ -359,8 +369,18 @@ def test_groups_of_internet_facing_load_balancers_are_public_entries() -> None:
       Chosen:
         Type: AWS::ElasticLoadBalancingV2::LoadBalancer
         Properties: {Scheme: !Ref Scheme, SecurityGroups: [!GetAtt ByParameter.GroupId]}
+      Shared: {Type: AWS::EC2::SecurityGroup, Properties: {GroupDescription: p}}
+      SharedFront:
+        Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+        Properties: {SecurityGroups: [!Ref Shared]}
+      Server:
+        Type: AWS::EC2::Instance
+        Properties: {ImageId: ami-12345678, SecurityGroupIds: [!Ref Shared]}
+      FromPublic:
+        Type: AWS::EC2::SecurityGroupIngress
+        Properties: {GroupId: !Ref Private, SourceSecurityGroupId: !Ref Public}
     """
-    public = {g for g in ("Public", "Private", "ByParameter", "Loose")
+    public = {g for g in ("Public", "Private", "ByParameter", "Loose", "Shared")
               if role(text, g).has(Purpose.PUBLIC_ENTRY)}
     assert public == {"Public"}
 
