@@ -133,9 +133,8 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
     CloudFront functions, CloudWatch dashboards, DynamoDB global tables) must also refer to
     `AWS::Region`; regional names need it only with `region_everywhere`. Names derived
     from another resource of the stack (`/aws/lambda/${Function}`) are left to that
-    resource. With `pattern` set, the name,
-    written as Sub text (`raw-${Environment}-${AWS::Region}`), must also match that regular
-    expression.
+    resource. With `pattern` set, the name, written as Sub text
+    (`raw-${Environment}-${AWS::Region}`), must also match that regular expression.
 
     ## Why is this bad?
     Global names without the region collide when the stack is deployed to a second region
