@@ -114,7 +114,7 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
                             f"match the naming pattern `{pattern}`", path, key="pattern")
 
 
-@rule(code="NAM001", name="physical-name-region-environment", severity=Severity.WARNING,
+@rule(code="NAM001", name="physical-name-region-environment", severity=Severity.INFO,
       category="naming", resource_types=tuple(NAME_PROPERTIES),
       options={"environment_parameters": ["Environment", "EnvironmentName", "Env",
                                           "EnvironmentSuffix", "Stage"],

@@ -265,7 +265,7 @@ def _check_archive(ctx: Context, bucket: Resource, variant: Variant) -> Iterator
                         f"Glacier within {limit} days", _report_path(bucket, variant))
 
 
-@rule(code="LCY002", name="s3-intelligent-tiering", severity=Severity.INFO,
+@rule(code="LCY002", name="s3-intelligent-tiering", severity=Severity.WARNING,
       category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
 def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     """Bucket does not use S3 Intelligent-Tiering.
@@ -347,7 +347,7 @@ def _check_tiering(ctx: Context, bucket: Resource, variant: Variant) -> Iterator
                         "or configuration", _report_path(bucket, variant))
 
 
-@rule(code="LCY003", name="s3-deep-archive-transition", severity=Severity.INFO,
+@rule(code="LCY003", name="s3-deep-archive-transition", severity=Severity.WARNING,
       category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
 def deep_archive(ctx: Context) -> Iterator[Violation]:
     """Bucket has no Glacier Deep Archive tier for long-term retention.
