@@ -343,12 +343,15 @@ class Roles:
                    stream_hours: int) -> bool:
         """Whether deleting `resource` loses data worth keeping: a log group kept longer
         than `log_group_days` (or forever), a Kinesis stream kept longer than
-        `stream_hours`; every other store does. Unreadable retention counts as keeping."""
+        `stream_hours`, a bucket that is more than a build-artifact store; every other store
+        does. Unreadable retention counts as keeping."""
         if resource.type == "AWS::Logs::LogGroup":
             return self._retention_over(resource, "RetentionInDays", log_group_days)
         if resource.type == "AWS::Kinesis::Stream":
             return self._retention_over(resource, "RetentionPeriodHours", stream_hours,
                                         default=24)
+        if resource.type == BUCKET:  # build artifacts are rebuilt, not restored
+            return self.role(resource).purposes != {Purpose.ARTIFACTS}
         return True
 
     @staticmethod

@@ -398,12 +398,17 @@ Resources:
   Day: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1}}
   Weekly: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1, RetentionPeriodHours: 168}}
   Table: {Type: AWS::DynamoDB::Table}
+  Artifacts: {Type: AWS::S3::Bucket}
+  Data: {Type: AWS::S3::Bucket}
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties: {ArtifactStore: {Type: S3, Location: !Ref Artifacts}}
 """
 
 
 @pytest.mark.parametrize(("logical_id", "kept"), [
     ("Week", False), ("Quarter", False), ("Long", True), ("Forever", True),
-    ("Day", False), ("Weekly", True), ("Table", True),
+    ("Day", False), ("Weekly", True), ("Table", True), ("Artifacts", False), ("Data", True),
 ])
 def test_keeps_data_follows_retention(logical_id: str, kept: bool) -> None:
     found = roles(RETENTION)
