@@ -53,6 +53,7 @@ class Purpose(enum.Enum):
     DATA = "data"
     DEAD_LETTER = "dead-letter queue"
     DEPLOYMENT_HELPER = "function that only serves CloudFormation"
+    EDGE = "function that runs at CloudFront edges or on a Greengrass core"
     PUBLIC_ENTRY = "security group of an internet-facing load balancer"
 
 
@@ -203,6 +204,9 @@ INVOKER_EDGES: tuple[tuple[str, tuple[str, ...], Invocation, str], ...] = (
     ("AWS::Lambda::EventSourceMapping", ("Properties", "FunctionName"), Invocation.POLL,
      "event source mapping"),
 )
+# Resources that run a function version away from the stack's region.
+EDGE_TYPES = ("AWS::CloudFront::Distribution", "AWS::Greengrass::FunctionDefinition",
+              "AWS::Greengrass::FunctionDefinitionVersion", "AWS::GreengrassV2::ComponentVersion")
 # Service principals of `AWS::Lambda::Permission`, by their first label.
 PERMISSION_MODES = {
     "s3": Invocation.ASYNC, "sns": Invocation.ASYNC, "events": Invocation.ASYNC,
@@ -317,8 +321,12 @@ class Roles:
             return Role(self._bucket_purposes(resource))
         if resource.type == FUNCTION:
             invokers = self._invokers(resource)
-            helper = bool(invokers) and all(i.deploy_time for i in invokers)
-            return Role(frozenset({Purpose.DEPLOYMENT_HELPER} if helper else ()), invokers)
+            purposes = set()
+            if invokers and all(i.deploy_time for i in invokers):
+                purposes.add(Purpose.DEPLOYMENT_HELPER)
+            if self._runs_at_edge(resource):
+                purposes.add(Purpose.EDGE)
+            return Role(frozenset(purposes), invokers)
         if resource.type == "AWS::SQS::Queue":
             return Role(frozenset({Purpose.DEAD_LETTER} if self.dead_letter_sources(resource)
                                   else ()))
@@ -494,6 +502,16 @@ class Roles:
                 continue
             yield Invoker(mode, edge.source_id, f"{label} `{edge.source_id}`")
             return
+
+    def _runs_at_edge(self, function: Resource) -> bool:
+        """A version of the function is associated with a CloudFront distribution (Lambda@Edge)
+        or deployed to a Greengrass core: it runs outside the stack's region."""
+        for handle in self._handles(function):
+            for edge in self.graph.referrers(handle, types=EDGE_TYPES):
+                if "LambdaFunctionAssociations" in edge.path or self.template.resources[
+                        edge.source_id].type != "AWS::CloudFront::Distribution":
+                    return True
+        return False
 
     def _permissions(self, function: Resource) -> list[Resource]:
         found: dict[str, Resource] = {}

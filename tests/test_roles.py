@@ -440,3 +440,32 @@ def test_one_roles_per_graph() -> None:
     graph = ResourceGraph(template)
     assert roles_of(template, graph) is roles_of(template, graph)
     assert roles_of(template, ResourceGraph(template)) is not roles_of(template, graph)
+
+
+EDGE = f"""
+Resources:
+  Edge:{FUNCTION}
+  EdgeVersion: {{Type: AWS::Lambda::Version, Properties: {{FunctionName: !Ref Edge}}}}
+  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        DefaultCacheBehavior:
+          LambdaFunctionAssociations: [{{LambdaFunctionARN: !Ref EdgeVersion}}]
+  Device:{FUNCTION}
+  DeviceVersion: {{Type: AWS::Lambda::Version, Properties: {{FunctionName: !Ref Device}}}}
+  Definition:
+    Type: AWS::Greengrass::FunctionDefinition
+    Properties: {{InitialVersion: {{Functions: [{{FunctionArn: !Ref DeviceVersion}}]}}}}
+  Regional:{FUNCTION}
+  Origin:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Origins: [{{Id: o, DomainName: !Sub "${{Regional}}.lambda-url.example"}}]
+"""
+
+
+def test_functions_deployed_to_edges_or_devices_run_at_the_edge() -> None:
+    edge = {f for f in ("Edge", "Device", "Regional") if role(EDGE, f).has(Purpose.EDGE)}
+    assert edge == {"Edge", "Device"}
