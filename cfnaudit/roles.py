@@ -54,6 +54,7 @@ class Purpose(enum.Enum):
     DEAD_LETTER = "dead-letter queue"
     DEPLOYMENT_HELPER = "function that only serves CloudFormation"
     EDGE = "function that runs at CloudFront edges or on a Greengrass core"
+    LOAD_BALANCER_GROUP = "security group of load balancers only"
     PUBLIC_ENTRY = "security group of an internet-facing load balancer"
 
 
@@ -331,8 +332,7 @@ class Roles:
             return Role(frozenset({Purpose.DEAD_LETTER} if self.dead_letter_sources(resource)
                                   else ()))
         if resource.type == "AWS::EC2::SecurityGroup":
-            return Role(frozenset({Purpose.PUBLIC_ENTRY} if self._public_entry(resource)
-                                  else ()))
+            return Role(self._group_purposes(resource))
         return Role(frozenset())
 
     def dead_letter_sources(self, queue: Resource) -> list[str]:
@@ -531,19 +531,20 @@ class Roles:
 
     # ------------------------------------------------------------------- security groups
 
-    def _public_entry(self, group: Resource) -> bool:
-        """The group is attached to a load balancer whose scheme is internet-facing, and to
-        nothing else (an instance sharing it would be open to the internet too)."""
+    def _group_purposes(self, group: Resource) -> frozenset[Purpose]:
+        """A group attached to load balancers and to nothing else (an instance sharing it
+        would be open to the internet too); a public entry when one of them is
+        internet-facing."""
         referrers = self.graph.referring_resources(group.logical_id)
-        if any(r.type not in BALANCERS + GROUP_RULES for r in referrers):
-            return False
-        for balancer in self.graph.referring_resources(
-                group.logical_id, types=BALANCERS, under=("Properties", "SecurityGroups")):
-            scheme = resolve(balancer.properties.get("Scheme", "internet-facing"),
-                             self.template)
-            if scheme == "internet-facing":
-                return True
-        return False
+        balancers = self.graph.referring_resources(group.logical_id, types=BALANCERS,
+                                                   under=("Properties", "SecurityGroups"))
+        if not balancers or any(r.type not in BALANCERS + GROUP_RULES for r in referrers):
+            return frozenset()
+        found = {Purpose.LOAD_BALANCER_GROUP}
+        if any(resolve(b.properties.get("Scheme", "internet-facing"), self.template)
+               == "internet-facing" for b in balancers):
+            found.add(Purpose.PUBLIC_ENTRY)
+        return frozenset(found)
 
     # ------------------------------------------------------------------------ retention
 

@@ -380,9 +380,11 @@ def test_groups_of_internet_facing_load_balancers_are_public_entries() -> None:
         Type: AWS::EC2::SecurityGroupIngress
         Properties: {GroupId: !Ref Private, SourceSecurityGroupId: !Ref Public}
     """
-    public = {g for g in ("Public", "Private", "ByParameter", "Loose", "Shared")
-              if role(text, g).has(Purpose.PUBLIC_ENTRY)}
+    groups = ("Public", "Private", "ByParameter", "Loose", "Shared")
+    public = {g for g in groups if role(text, g).has(Purpose.PUBLIC_ENTRY)}
     assert public == {"Public"}
+    balancers = {g for g in groups if role(text, g).has(Purpose.LOAD_BALANCER_GROUP)}
+    assert balancers == {"Public", "Private", "ByParameter"}
 
 
 # ------------------------------------------------------------------------------- retention
