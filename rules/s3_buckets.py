@@ -8,10 +8,11 @@ What a bucket is for comes from the core's roles (`ctx.role(bucket)`), read from
 a bucket that another bucket, a trail, a Config channel, a load balancer, a CloudFront
 distribution, a flow log, WAF or a log-fed Firehose stream delivers logs to is a log-delivery
 bucket, whatever its name. Log-delivery buckets are exempt from the rules that make no sense for
-them (BKT001, BKT006, BKT008: the delivering service decides how objects are encrypted, and a
-log bucket logging its own access never ends); targets of S3 server access logs and load-balancer
-logs, which AWS writes with SSE-S3 only, are exempt from BKT003. Website buckets and CloudFront
-origins may allow CORS from any origin (BKT006).
+them (BKT001: the delivering service decides how objects are encrypted; BKT006); the target of
+S3 server access logs is not asked to log its own access (BKT008: logging it never ends), while
+a CloudTrail or Config bucket is (its readers are worth an audit trail); targets of S3 server
+access logs and load-balancer logs, which AWS writes with SSE-S3 only, are exempt from BKT003.
+Website buckets and CloudFront origins may allow CORS from any origin (BKT006).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cfnaudit.rule import (
     SERVED,
     SSE_S3_ONLY,
     Context,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -699,15 +701,14 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     """Data bucket does not log access to a log bucket.
 
     ## What it does
-    Checks that every bucket except log-delivery buckets has a `LoggingConfiguration` whose
-    `DestinationBucketName` is another bucket. A log-delivery bucket is one that something
-    in the stack delivers logs to, found through the graph: another bucket's
-    `LoggingConfiguration`, a CloudTrail trail, a Config delivery channel, a load balancer's
-    access-log attributes, a CloudFront distribution's `Logging`, a VPC flow log, a WAF
-    logging configuration or a Firehose stream fed by logs; or one with
-    `AccessControl: LogDeliveryWrite` or whose policy grants a log-delivery service. Its
-    name plays no part: a bucket called `Logs` that holds data is checked, a log target
-    called anything is not.
+    Checks that every bucket except the targets of S3 server access logs has a
+    `LoggingConfiguration` whose `DestinationBucketName` is another bucket. An access-log
+    target is found through the graph: named by another bucket's `LoggingConfiguration`,
+    or with `AccessControl: LogDeliveryWrite`, or whose policy grants
+    `logging.s3.amazonaws.com`. Its name plays no part: a bucket called `Logs` that holds
+    data is checked, an access-log target called anything is not. Buckets that receive
+    other logs (CloudTrail, Config, load balancers, flow logs) are checked: who read the
+    audit trail is itself worth recording.
 
     ## Why is this bad?
     Server access logs are the record of who read or changed which object: without them an
@@ -742,5 +743,5 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     - [Logging requests with server access logging](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).is_log_bucket:
+        if not ctx.role(bucket).has(Purpose.ACCESS_LOGS):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _access_logging(ctx, b, v))
