@@ -384,6 +384,7 @@ class Roles:
         name = self._bucket_name(bucket)
         if name:
             found |= self._literal_purposes().get(name, set())
+        found |= self._same_value_purposes(bucket)
         if "WebsiteConfiguration" in bucket.properties:
             found.add(Purpose.WEBSITE)
         if bucket.properties.get("AccessControl") == "LogDeliveryWrite":
@@ -423,6 +424,20 @@ class Roles:
                                 index.setdefault(name, set()).add(purpose)
             self._literal = index
         return self._literal
+
+    def _same_value_purposes(self, bucket: Resource) -> set[Purpose]:
+        """Purposes given by a name written exactly as the bucket's `BucketName` intrinsic
+        (`S3BucketName: !Ref LogBucketName` beside `BucketName: !Ref LogBucketName`): the
+        same parameter gives the same name at deployment."""
+        raw = bucket.properties.get("BucketName")
+        if not isinstance(raw, dict):
+            return set()
+        found = set()
+        for source_type, under, purpose in BUCKET_EDGES:
+            for source in self.template.of_type(source_type):
+                if source is not bucket and _at(source.raw, under) == raw:
+                    found.add(purpose)
+        return found
 
     def _feeds_logs(self, stream_id: str) -> bool:
         stream = self.template.resources[stream_id]

@@ -135,6 +135,8 @@ def test_literal_names_and_arns_count_as_references() -> None:
     text = """
     Parameters:
       Env: {Type: String, Default: dev}
+      TrailBucketName: {Type: String}
+      OtherName: {Type: String}
     Resources:
       TrailBucket:
         Type: AWS::S3::Bucket
@@ -151,9 +153,20 @@ def test_literal_names_and_arns_count_as_references() -> None:
       Other:
         Type: AWS::S3::Bucket
         Properties: {BucketName: flows-archive}
+      Shared:
+        Type: AWS::S3::Bucket
+        Properties: {BucketName: !Ref TrailBucketName}
+      SharedTrail:
+        Type: AWS::CloudTrail::Trail
+        Properties: {IsLogging: true, S3BucketName: !Ref TrailBucketName}
+      Unrelated:
+        Type: AWS::S3::Bucket
+        Properties: {BucketName: !Ref OtherName}
     """
     assert role(text, "TrailBucket").purposes == {Purpose.TRAIL_LOGS}
     assert role(text, "Flows").purposes == {Purpose.FLOW_LOGS}
+    assert role(text, "Shared").purposes == {Purpose.TRAIL_LOGS}
+    assert role(text, "Unrelated").purposes == {Purpose.DATA}
     assert role(text, "Other").purposes == {Purpose.DATA}
 
 
