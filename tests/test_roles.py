@@ -484,3 +484,18 @@ Resources:
 def test_functions_deployed_to_edges_or_devices_run_at_the_edge() -> None:
     edge = {f for f in ("Edge", "Device", "Regional") if role(EDGE, f).has(Purpose.EDGE)}
     assert edge == {"Edge", "Device"}
+
+
+def test_rules_ask_through_the_context_and_share_one_answer() -> None:
+    from cfnaudit.intrinsics import Scenarios
+    from cfnaudit.registry import builtin_rules_dir, load_rules
+    from cfnaudit.rule import Context
+
+    template = template_from(LOG_TARGETS)
+    graph = ResourceGraph(template)
+    first, second = load_rules([builtin_rules_dir()])[:2]
+    contexts = [Context(template, graph, r.options, r, Scenarios(template, 64))
+                for r in (first, second)]
+    access = template.resources["Access"]
+    assert contexts[0].role(access).purposes == {Purpose.ACCESS_LOGS}
+    assert contexts[0].roles is contexts[1].roles
