@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from cfnaudit.components import dead_letter_sources, is_dead_letter_queue, is_deployment_helper
 from cfnaudit.decode import parse_json_text
 from cfnaudit.intrinsics import (
     NO_CONDITIONS,
@@ -68,6 +67,21 @@ from cfnaudit.policy import (  # policy analysis helpers, re-exported for rule f
     statements,
     write_actions_allowed,
 )
+from cfnaudit.roles import (  # what resources are for, re-exported for rule files
+    LOG_DELIVERY,
+    SERVED,
+    SHORT_LIVED,
+    SSE_S3_ONLY,
+    Invocation,
+    Invoker,
+    Purpose,
+    Role,
+    Roles,
+    dead_letter_sources,
+    is_dead_letter_queue,
+    is_deployment_helper,
+    roles_of,
+)
 from cfnaudit.taggable import TagProperty, tag_property, taggable_types
 from cfnaudit.template import Output, Parameter, Resource, Template
 from cfnaudit.typed import (
@@ -92,16 +106,25 @@ if TYPE_CHECKING:
 __all__ = [
     "DATA_STORE_TYPES",
     "DATA_STORE_WRITE_ACTIONS",
+    "LOG_DELIVERY",
     "NO_CONDITIONS",
     "NO_VALUE",
     "SAME_ACCOUNT",
+    "SERVED",
+    "SHORT_LIVED",
+    "SSE_S3_ONLY",
     "Condition",
     "Context",
+    "Invocation",
+    "Invoker",
     "Output",
     "Parameter",
     "PolicySource",
     "Principal",
+    "Purpose",
     "Resource",
+    "Role",
+    "Roles",
     "Rule",
     "Scenario",
     "Severity",
@@ -435,6 +458,18 @@ class Context:
 
     def option(self, name: str) -> Any:
         return self.options[name]
+
+    # ---------------------------------------------------------------------- roles
+
+    @property
+    def roles(self) -> Roles:
+        """What the template's resources are for (shared by every rule of the scan)."""
+        return roles_of(self.template, self.graph)
+
+    def role(self, resource: Resource) -> Role:
+        """What `resource` is for: its purposes (a log-delivery bucket, a dead-letter
+        queue...) and, for functions, who invokes it and how."""
+        return self.roles.role(resource)
 
     # ---------------------------------------------------------------------- graph
 

@@ -146,13 +146,14 @@ def capacity_mode(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::Kinesis::Stream` sets `StreamModeDetails.StreamMode`
     (`ON_DEMAND` or `PROVISIONED`) in every condition scenario; parameter defaults are
-    resolved.
+    resolved. A stream that sets `ShardCount` without `StreamModeDetails` has chosen
+    provisioned capacity and its size: it passes.
 
     ## Why is this bad?
     The capacity mode decides how the stream scales: provisioned streams throttle producers
     at their shard count until someone reshards, on-demand streams scale by themselves. Left
-    implicit, the stream is provisioned by default and nobody decided how it copes with peak
-    trading volume.
+    implicit (neither a mode nor a shard count), the stream gets one provisioned shard and
+    nobody decided how it copes with peak trading volume.
 
     ## Example
     ```yaml
@@ -160,7 +161,7 @@ def capacity_mode(ctx: Context) -> Iterator[Violation]:
       Trades:
         Type: AWS::Kinesis::Stream
         Properties:
-          ShardCount: 4
+          RetentionPeriodHours: 48
     ```
 
     ## Use instead
@@ -186,6 +187,8 @@ def _check_mode(ctx: Context, stream: Resource, scenario: Any,
     details = ctx.resolve(props.get("StreamModeDetails"), scenario)
     name = stream.logical_id
     if details is None:
+        if props.get("ShardCount") is not None:
+            return  # a shard count is a provisioned stream sized on purpose
         yield Violation(f"Stream `{name}` does not declare its capacity mode", stream.path)
         return
     path = stream.at("Properties", "StreamModeDetails")

@@ -1,10 +1,12 @@
 """Lambda functions: failure handling of asynchronous invocations, and reserved concurrency.
 
-Who invokes a function is read from the resource graph: edges into the function (or into an
-alias or version of it) from bucket notifications, SNS subscriptions, EventBridge rule targets,
-EventBridge Scheduler schedules and `AWS::Lambda::Permission`s for those services. Permissions
-and invoke configurations that name the function by a literal name or ARN are matched against
-the function's resolved `FunctionName`.
+Who invokes a function, and how, comes from the core's roles (`ctx.role(function).invokers`),
+read from the resource graph: synchronously (API Gateway, load-balancer target groups, Cognito,
+AppSync, function URLs, Step Functions, custom resources), asynchronously (S3 notifications,
+SNS, EventBridge rules and schedules, IoT rules, CloudWatch Logs subscriptions, Config rules,
+SES) or by polling (event source mappings), including `AWS::Lambda::Permission`s for those
+services. Invoke configurations that name the function by a literal name or ARN are matched
+against the function's resolved `FunctionName`.
 
 Values of other resources (an `EventInvokeConfig`, a mapping, a stream) are read in the same
 condition scenario as the function: the scenarios enumerate the conditions of all of them.
@@ -18,6 +20,8 @@ from typing import Any
 
 from cfnaudit.rule import (
     Context,
+    Invocation,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -32,22 +36,10 @@ from cfnaudit.rule import (
 )
 
 FUNCTION = "AWS::Lambda::Function"
-PERMISSION = "AWS::Lambda::Permission"
 INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
 MAPPING = "AWS::Lambda::EventSourceMapping"
 ALIASES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
-ASYNC_SERVICES = {"s3": "Amazon S3", "sns": "Amazon SNS", "events": "EventBridge",
-                  "scheduler": "EventBridge Scheduler"}
-
-# (source type, property path below which a reference means "invokes asynchronously", label)
-ASYNC_EDGES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("AWS::S3::Bucket", ("Properties", "NotificationConfiguration", "LambdaConfigurations"),
-     "S3 notifications of"),
-    ("AWS::SNS::Subscription", ("Properties", "Endpoint"), "SNS subscription"),
-    ("AWS::SNS::Topic", ("Properties", "Subscription"), "SNS topic"),
-    ("AWS::Events::Rule", ("Properties", "Targets"), "EventBridge rule"),
-    ("AWS::Scheduler::Schedule", ("Properties", "Target", "Arn"), "schedule"),
-)
+ASYNC_OPTIONS = {"without_invoker": False}
 
 
 # ----------------------------------------------------------------------- shared helpers
@@ -134,41 +126,24 @@ def _linked(ctx: Context, function: Resource, resource_type: str,
     return list(found.values())
 
 
-def _principal_service(ctx: Context, value: Any) -> str | None:
-    """`s3` for `s3.amazonaws.com` (also inside a Fn::Sub template)."""
-    resolved = ctx.resolve(value)
-    if isinstance(resolved, Unresolved):
-        sub = value.get("Fn::Sub") if isinstance(value, dict) else None
-        resolved = sub if isinstance(sub, str) else (
-            sub[0] if isinstance(sub, list) and sub and isinstance(sub[0], str) else None)
-    if isinstance(resolved, str) and "." in resolved:
-        return resolved.split(".", 1)[0]
+def _async_invoker(ctx: Context, function: Resource) -> str | None:
+    """What invokes the function asynchronously, e.g. "S3 notifications of `Raw`"; with
+    `without_invoker`, also "nothing in the template" for a function no one invokes."""
+    role = ctx.role(function)
+    invoked = role.invoked(Invocation.ASYNC)
+    if invoked:
+        return invoked[0].label
+    if not role.invokers and ctx.option("without_invoker"):
+        return "an invoker outside the template (nothing in it invokes the function)"
     return None
-
-
-def _async_invokers(ctx: Context, function: Resource, permissions: NameIndex) -> list[str]:
-    """How the function is invoked asynchronously, e.g. ["S3 notifications of `Raw`"]."""
-    found: list[str] = []
-    for handle in _handles(ctx, function):
-        for source_type, under, label in ASYNC_EDGES:
-            for edge in ctx.referrers(handle, types=(source_type,), under=under):
-                if source_type == "AWS::Events::Rule" and edge.path[5:6] != ("Arn",):
-                    continue  # a dead-letter queue or role of the target, not the target
-                found.append(f"{label} `{edge.source_id}`")
-    for permission in _linked(ctx, function, PERMISSION, permissions):
-        ctx.examine(permission)
-        service = _principal_service(ctx, permission.properties.get("Principal"))
-        if service in ASYNC_SERVICES:
-            found.append(f"{ASYNC_SERVICES[service]} (permission `{permission.logical_id}`)")
-    return list(dict.fromkeys(found))
 
 
 def _check_async(ctx: Context, function: Resource,
                  check: Callable[[Scenario, Mapping[str, Any], list[Mapping[str, Any]], str],
                                  Iterator[Violation]],
-                 permissions: NameIndex, configs: NameIndex) -> Iterator[Violation]:
-    invokers = _async_invokers(ctx, function, permissions)
-    if not invokers:
+                 configs: NameIndex) -> Iterator[Violation]:
+    invoker = _async_invoker(ctx, function)
+    if invoker is None:
         return
     linked = _linked(ctx, function, INVOKE_CONFIG, configs)
     for config in linked:
@@ -177,9 +152,9 @@ def _check_async(ctx: Context, function: Resource,
     found = []
     for scenario, branched in _scenarios(ctx, function, value):
         # A whole-`Properties` Fn::If may remove a function's or a config's properties.
-        configs = [c for c in list_or_empty(branched.get("configs")) if isinstance(c, Mapping)]
+        deployed = [c for c in list_or_empty(branched.get("configs")) if isinstance(c, Mapping)]
         found.append((scenario, list(check(scenario, mapping_or_empty(branched.get("function")),
-                                           configs, invokers[0]))))
+                                           deployed, invoker))))
     yield from fold(found)
 
 
@@ -187,17 +162,22 @@ def _check_async(ctx: Context, function: Resource,
 
 
 @rule(code="LMB001", name="lambda-async-failure-destination", severity=Severity.ERROR,
-      category="lambda-dlq", resource_types=(FUNCTION,))
+      category="lambda-dlq", resource_types=(FUNCTION,), options=ASYNC_OPTIONS)
 def async_failure_destination(ctx: Context) -> Iterator[Violation]:
     """Asynchronously invoked function drops events that fail every retry.
 
     ## What it does
-    Finds every `AWS::Lambda::Function` that is invoked asynchronously: named in a bucket's
-    `NotificationConfiguration.LambdaConfigurations`, an SNS subscription, an EventBridge rule
-    target or schedule, or an `AWS::Lambda::Permission` for `s3`, `sns`, `events` or
-    `scheduler`. Such a function needs `DeadLetterConfig.TargetArn` or an
+    Finds every `AWS::Lambda::Function` that is invoked asynchronously, through the graph:
+    named in a bucket's `NotificationConfiguration.LambdaConfigurations`, an SNS
+    subscription, an EventBridge rule target or schedule, an IoT rule, a CloudWatch Logs
+    subscription, a Config rule or an SES receipt rule, or by an `AWS::Lambda::Permission` for
+    one of those services. Such a function needs `DeadLetterConfig.TargetArn` or an
     `AWS::Lambda::EventInvokeConfig` (found through its `FunctionName`) with
-    `DestinationConfig.OnFailure.Destination`.
+    `DestinationConfig.OnFailure.Destination`. Functions invoked only synchronously (API
+    Gateway, load balancers, Cognito, AppSync, function URLs, Step Functions, custom
+    resources) return their errors to the caller, and functions invoked by polling (event
+    source mappings) are covered by ESM001: neither is asked. A function that nothing in
+    the template invokes is asked only with `without_invoker`.
 
     ## Why is this bad?
     Lambda retries an asynchronous event twice and then discards it. Without a dead-letter
@@ -244,23 +224,25 @@ def async_failure_destination(ctx: Context) -> Iterator[Violation]:
           Principal: s3.amazonaws.com
     ```
 
+    ## Options
+    - `without_invoker` (default false): also ask functions that nothing in the template
+      invokes (their invoker lives in another stack and may be asynchronous).
+
     ## Known problems
     SNS subscriptions and EventBridge targets that name the function by a literal ARN are not
-    recognised; a `Lambda::Permission` for the service is. Other asynchronous invokers (IoT,
-    SES, CloudWatch Logs subscriptions) are not considered.
+    recognised; a `Lambda::Permission` for the service is.
 
     ## References
     - [Asynchronous invocation: retaining records](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)
     - [AWS::Lambda::EventInvokeConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventinvokeconfig.html)
     """
-    permissions = NameIndex.build(ctx, PERMISSION)
     configs = NameIndex.build(ctx, INVOKE_CONFIG)
     for function in ctx.resources():
         def check(scenario: Scenario, props: Mapping[str, Any],
                   linked: list[Mapping[str, Any]], invoker: str,
                   function: Resource = function) -> Iterator[Violation]:
             return _check_destination(ctx, function, scenario, props, linked, invoker)
-        yield from _check_async(ctx, function, check, permissions, configs)
+        yield from _check_async(ctx, function, check, configs)
 
 
 def _check_destination(ctx: Context, function: Resource, scenario: Scenario,
@@ -275,14 +257,15 @@ def _check_destination(ctx: Context, function: Resource, scenario: Scenario,
                     "but has no dead-letter queue or on-failure destination", function.path)
 
 
-@rule(code="LMB002", name="lambda-async-retry-bounds", severity=Severity.WARNING,
+@rule(code="LMB002", name="lambda-async-retry-bounds", severity=Severity.ERROR,
       category="lambda-dlq", resource_types=(FUNCTION,),
-      options={"max_retry_attempts": 2, "max_event_age_seconds": 21600})
+      options={"max_retry_attempts": 2, "max_event_age_seconds": 21600, **ASYNC_OPTIONS})
 def async_retry_bounds(ctx: Context) -> Iterator[Violation]:
     """Asynchronously invoked function leaves retries and event age to the defaults.
 
     ## What it does
-    For every asynchronously invoked `AWS::Lambda::Function` (as in LMB001), looks for an
+    For every asynchronously invoked `AWS::Lambda::Function` (as in LMB001: synchronous and
+    polling invocations are not asked), looks for an
     `AWS::Lambda::EventInvokeConfig` through its `FunctionName` and checks that it sets
     `MaximumRetryAttempts` and `MaximumEventAgeInSeconds` explicitly, within the options.
 
@@ -339,19 +322,20 @@ def async_retry_bounds(ctx: Context) -> Iterator[Violation]:
     - `max_event_age_seconds` (default 21600): the longest an event may wait. The defaults
       are the service maxima, so by default any explicit value passes; tighten them to your
       alerting targets.
+    - `without_invoker` (default false): also ask functions that nothing in the template
+      invokes.
 
     ## References
     - [Configuring error handling for asynchronous invocation](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)
     - [AWS::Lambda::EventInvokeConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventinvokeconfig.html)
     """
-    permissions = NameIndex.build(ctx, PERMISSION)
     configs = NameIndex.build(ctx, INVOKE_CONFIG)
     for function in ctx.resources():
         def check(scenario: Scenario, props: Mapping[str, Any],
                   linked: list[Mapping[str, Any]], invoker: str,
                   function: Resource = function) -> Iterator[Violation]:
             return _check_retries(ctx, function, scenario, linked, invoker)
-        yield from _check_async(ctx, function, check, permissions, configs)
+        yield from _check_async(ctx, function, check, configs)
 
 
 def _check_retries(ctx: Context, function: Resource, scenario: Scenario,
@@ -392,7 +376,10 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::Lambda::Function` sets `ReservedConcurrentExecutions` to a
     positive number, in every condition scenario and through parameter defaults. Zero is
-    reported: it stops every invocation of the function.
+    reported: it stops every invocation of the function. Functions that only serve
+    CloudFormation (custom resources, macros) and functions that run at CloudFront edges or
+    on Greengrass cores (found through the graph) are left out: the first run once per
+    deployment, the others outside the region's concurrency pool.
 
     ## Why is this bad?
     Without a reservation, functions share the account's unreserved pool: a burst in one
@@ -429,8 +416,9 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
     - [Configuring reserved concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
     """
     for function in ctx.resources():
-        yield from ctx.each_variant(function, lambda v, f=function: _check_reserved(
-            ctx, f, v.scenario, v.properties))
+        if not ctx.role(function).has(Purpose.DEPLOYMENT_HELPER, Purpose.EDGE):
+            yield from ctx.each_variant(function, lambda v, f=function: _check_reserved(
+                ctx, f, v.scenario, v.properties))
 
 
 def _check_reserved(ctx: Context, function: Resource, scenario: Scenario,

@@ -77,7 +77,7 @@ def _noun(resource: Resource) -> str:
     return resource.type.split("::")[-1]
 
 
-@rule(code="OUT001", name="key-resource-output", severity=Severity.WARNING,
+@rule(code="OUT001", name="key-resource-output", severity=Severity.INFO,
       category="outputs", resource_types=tuple(KEY_TYPES), options={"types": KEY_TYPES})
 def key_resource_output(ctx: Context) -> Iterator[Violation]:
     """Key resource does not appear in the stack's Outputs.
@@ -155,7 +155,7 @@ def shares_with_other_accounts(ctx: Context) -> bool:
     return any(is_cross_account_role(ctx, r) for r in ctx.template.of_type(ROLE))
 
 
-@rule(code="OUT002", name="key-resource-export", severity=Severity.WARNING,
+@rule(code="OUT002", name="key-resource-export", severity=Severity.INFO,
       category="outputs", resource_types=tuple(KEY_TYPES),
       options={"types": KEY_TYPES, "every_stack": False})
 def key_resource_export(ctx: Context) -> Iterator[Violation]:

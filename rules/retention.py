@@ -3,6 +3,11 @@
 `DeletionPolicy` and `UpdateReplacePolicy` are read as written, through parameters and
 `Fn::If` (allowed with the `AWS::LanguageExtensions` transform). `Retain`,
 `RetainExceptOnCreate` and, on types that support it, `Snapshot` keep the data.
+
+Only stores whose loss loses data are asked (the core's `Roles.keeps_data`): a log group that
+keeps its events for `log_group_days` or less, or a Kinesis stream that keeps its records for
+`stream_hours` or less, holds nothing a deletion would take that its retention would not; a
+build-artifact store holds what the next pipeline run rebuilds.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ SNAPSHOT_TYPES = frozenset({
     "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::Redshift::Cluster",
     "AWS::Neptune::DBCluster", "AWS::DocDB::DBCluster",
 })
+OPTIONS = {"resource_types": STATEFUL_TYPES, "log_group_days": 90, "stream_hours": 24}
 RETAINING = frozenset({"Retain", "RetainExceptOnCreate"})
 # Without a DeletionPolicy, CloudFormation snapshots these (DBInstance: outside a cluster).
 SNAPSHOT_BY_DEFAULT = frozenset({"AWS::RDS::DBCluster", "AWS::RDS::DBInstance"})
@@ -55,8 +61,11 @@ def _values(ctx: Context, resource: Resource, raw: Any, attribute: str
 
 
 def _check_policy(ctx: Context, attribute: str) -> Iterator[Violation]:
+    log_group_days = int(ctx.option("log_group_days"))
+    stream_hours = int(ctx.option("stream_hours"))
     for resource in ctx.resources(*ctx.option("resource_types")):
-        if _in_cluster(resource):
+        if _in_cluster(resource) or not ctx.roles.keeps_data(
+                resource, log_group_days=log_group_days, stream_hours=stream_hours):
             continue
         raw = (resource.deletion_policy if attribute == "DeletionPolicy"
                else resource.update_replace_policy)
@@ -90,6 +99,9 @@ def _judge(resource: Resource, attribute: str, value: str | Unresolved | None
     elif isinstance(value, Unresolved):
         yield Violation(f"{attribute} of {label} cannot be checked because {value.reason}",
                         path)
+    elif not isinstance(value, str):  # a list or mapping where a policy name belongs
+        yield Violation(f"{attribute} of {label} is not a policy name, so CloudFormation "
+                        "rejects the template", path)
     elif value == "Snapshot":
         if resource.type not in SNAPSHOT_TYPES:
             yield Violation(f"{label} sets {attribute} to Snapshot, which this type does not "
@@ -101,7 +113,7 @@ def _judge(resource: Resource, attribute: str, value: str | Unresolved | None
 
 @rule(code="OPS001", name="stateful-deletion-policy", severity=Severity.WARNING,
       category="deletion-policy", resource_types=tuple(STATEFUL_TYPES),
-      options={"resource_types": STATEFUL_TYPES})
+      options=OPTIONS)
 def deletion_policy(ctx: Context) -> Iterator[Violation]:
     """Stateful resource is deleted, with its data, when the stack is deleted.
 
@@ -112,6 +124,10 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
     Neptune and DocumentDB clusters. `Snapshot` on any other type is reported. RDS clusters
     and stand-alone RDS instances without the attribute pass (CloudFormation snapshots them
     by default); RDS instances inside a cluster are skipped (the cluster holds the data).
+    Stores that keep their data only briefly are skipped: log groups whose `RetentionInDays`
+    is at most `log_group_days`, Kinesis streams whose `RetentionPeriodHours` (default 24)
+    is at most `stream_hours`, and buckets that only store CodePipeline or CodeBuild
+    artifacts (found through the graph), which a pipeline run rebuilds.
 
     ## Why is this bad?
     Without a policy CloudFormation deletes the resource with the stack: one mistaken
@@ -140,6 +156,10 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
       and FSx file systems, EBS volumes, ElastiCache replication groups, Neptune, DocumentDB
       and Redshift clusters, OpenSearch and Elasticsearch domains, Backup vaults, Cognito
       user pools, ECR repositories, Timestream tables and QLDB ledgers.
+    - `log_group_days` (default 90): log groups that keep events this many days or fewer
+      lose nothing worth retaining; groups without `RetentionInDays` keep events forever.
+    - `stream_hours` (default 24): Kinesis streams that keep records this many hours or
+      fewer are skipped (24 is the service default).
 
     ## References
     - [DeletionPolicy attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
@@ -149,7 +169,7 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
 
 @rule(code="OPS002", name="stateful-update-replace-policy", severity=Severity.WARNING,
       category="deletion-policy", resource_types=tuple(STATEFUL_TYPES),
-      options={"resource_types": STATEFUL_TYPES})
+      options=OPTIONS)
 def update_replace_policy(ctx: Context) -> Iterator[Violation]:
     """Stateful resource loses its data when an update replaces it.
 
@@ -157,7 +177,8 @@ def update_replace_policy(ctx: Context) -> Iterator[Violation]:
     Checks that every stateful resource (see the option) has `UpdateReplacePolicy: Retain`
     (or `RetainExceptOnCreate`), or `Snapshot` on the types that support it (as in OPS001).
     Unlike `DeletionPolicy`, there is no Snapshot default for RDS. RDS instances inside a
-    cluster are skipped.
+    cluster are skipped, and so are log groups and streams with short retention (as in
+    OPS001).
 
     ## Why is this bad?
     Changing a property that requires replacement (a table's key schema, a bucket's name, a
@@ -184,6 +205,7 @@ def update_replace_policy(ctx: Context) -> Iterator[Violation]:
 
     ## Options
     - `resource_types`: the stateful types checked (the same default as OPS001).
+    - `log_group_days` (default 90), `stream_hours` (default 24): as in OPS001.
 
     ## References
     - [UpdateReplacePolicy attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html)

@@ -4,22 +4,27 @@ BKT001/BKT002 read the bucket's own bucket policy, found through the graph (`Buc
 a literal name equal to the bucket's `BucketName`; a policy attached to another bucket, or a Deny
 in an IAM role, never counts. BKT003-BKT008 read the bucket's properties.
 
-The bucket that receives server access logs is exempt from the rules that make no sense for it
-(BKT001, BKT003, BKT004, BKT006, BKT008): S3 log delivery writes with SSE-S3 only, and a log bucket
-logging to another log bucket never ends. A bucket is a log bucket when another bucket of the
-stack sends its access logs to it, when it has `AccessControl: LogDeliveryWrite`, when its
-policy grants `logging.s3.amazonaws.com`, or when its logical id or name matches the rule's
-`log_bucket_pattern` option.
+What a bucket is for comes from the core's roles (`ctx.role(bucket)`), read from the graph:
+a bucket that another bucket, a trail, a Config channel, a load balancer, a CloudFront
+distribution, a flow log, WAF or a log-fed Firehose stream delivers logs to is a log-delivery
+bucket, whatever its name. Log-delivery buckets are exempt from the rules that make no sense for
+them (BKT001: the delivering service decides how objects are encrypted; BKT006); the target of
+S3 server access logs is not asked to log its own access (BKT008: logging it never ends), while
+a CloudTrail or Config bucket is (its readers are worth an audit trail); targets of S3 server
+access logs and load-balancer logs, which AWS writes with SSE-S3 only, are exempt from BKT003.
+Website buckets and CloudFront origins may allow CORS from any origin (BKT006).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from cfnaudit.rule import (
+    SERVED,
+    SSE_S3_ONLY,
     Context,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -45,60 +50,12 @@ from cfnaudit.rule import (
 
 Path = tuple[str | int, ...]
 BUCKET = ("AWS::S3::Bucket",)
-LOG_BUCKET_PATTERN = r"Log(s|ging)?(?![a-z])|(^|[^A-Za-z])log(s|ging)?(?![a-z])"
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 SSE_HEADER = "s3:x-amz-server-side-encryption"
 SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 NEGATED_STRING_OPERATORS = ("StringNotEquals", "StringNotLike")
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def _log_destinations(ctx: Context) -> tuple[set[str], set[str]]:
-    """(logical ids, literal names) of buckets that other buckets send access logs to."""
-    ids: set[str] = set()
-    names: set[str] = set()
-    for bucket in ctx.template.of_type(*BUCKET):
-        config = bucket.properties.get("LoggingConfiguration")
-        if not isinstance(config, dict) or "DestinationBucketName" not in config:
-            continue
-        target = ctx.ref_target(config["DestinationBucketName"])
-        if target is not None:
-            ids.add(target)
-        else:
-            names.add(render(config["DestinationBucketName"], ctx.template))
-    return ids, names
-
-
-class LogBuckets:
-    """Recognises the stack's access-log buckets (see the module docs)."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.pattern = re.compile(str(ctx.option("log_bucket_pattern")))
-        self.ids, self.names = _log_destinations(ctx)
-
-    def __contains__(self, bucket: Resource) -> bool:
-        if bucket.logical_id in self.ids:
-            return True
-        name = render(bucket.properties.get("BucketName", ""), self.ctx.template)
-        if name and name in self.names:
-            return True
-        if bucket.properties.get("AccessControl") == "LogDeliveryWrite":
-            return True
-        if self.pattern.pattern and (self.pattern.search(bucket.logical_id)
-                                     or (name and self.pattern.search(name))):
-            return True
-        return any(_grants_log_delivery(policy) for policy in bucket_policies(self.ctx, bucket))
-
-
-def _grants_log_delivery(policy: Resource) -> bool:
-    for _, statement in located_statements(policy.properties.get("PolicyDocument"), ()):
-        if effect_of(statement) == "Allow" and any(
-                p.kind == "Service" and p.text == "logging.s3.amazonaws.com"
-                for p in principals_of(statement)):
-            return True
-    return False
 
 
 def _everyone(statement: Mapping[str, Any]) -> bool:
@@ -175,8 +132,7 @@ def _deny_unencrypted(ctx: Context, bucket: Resource, policies: list[Resource],
 
 
 @rule(code="BKT001", name="s3-deny-unencrypted-uploads", severity=Severity.ERROR,
-      category="s3-deny-unencrypted", resource_types=BUCKET,
-      options={"log_bucket_pattern": LOG_BUCKET_PATTERN}, security=True)
+      category="s3-deny-unencrypted", resource_types=BUCKET, security=True)
 def deny_unencrypted_uploads(ctx: Context) -> Iterator[Violation]:
     """Bucket policy does not deny uploads that are not encrypted with KMS.
 
@@ -237,22 +193,22 @@ def deny_unencrypted_uploads(ctx: Context) -> Iterator[Violation]:
                   StringNotEquals: {s3:x-amz-server-side-encryption: aws:kms}
     ```
 
-    ## Options
-    - `log_bucket_pattern` (default matches `Log`, `Logs`, `Logging`, `logs` as a word): a
-      regular expression on the logical id or `BucketName` that marks an access-log bucket,
-      which is exempt (S3 log delivery writes with SSE-S3 only).
+    Log-delivery buckets (the targets of server access logs, CloudTrail, Config,
+    load-balancer, CloudFront, flow, WAF or log-fed Firehose delivery, found through the
+    graph) are exempt: the delivering service, not the uploader, decides how their objects
+    are encrypted.
 
     ## Known problems
-    Buckets whose policy lives in another stack are reported: the rule cannot see it.
+    Buckets whose policy lives in another stack are reported: the rule cannot see it. A
+    bucket that receives logs from outside the stack is taken for a data bucket.
 
     ## References
     - [Protecting data with server-side encryption](https://docs.aws.amazon.com/AmazonS3/latest/userguide/serv-side-encryption.html)
     - [Requiring SSE-KMS for all objects](https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html)
     - [Policy evaluation logic](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
     """
-    logs = LogBuckets(ctx)
     for bucket in ctx.resources():
-        if bucket in logs:
+        if ctx.role(bucket).is_log_bucket:
             continue
         policies = bucket_policies(ctx, bucket)
         yield from ctx.each_scenario(bucket, policies,
@@ -410,8 +366,7 @@ def _encryption_violations(ctx: Context, bucket: Resource, v: Variant) -> Iterat
 
 
 @rule(code="BKT003", name="s3-default-encryption-cmk", severity=Severity.ERROR,
-      category="s3-encryption", resource_types=BUCKET,
-      options={"log_bucket_pattern": LOG_BUCKET_PATTERN}, security=True)
+      category="s3-encryption", resource_types=BUCKET, security=True)
 def default_encryption_cmk(ctx: Context) -> Iterator[Violation]:
     """Bucket is not encrypted by default with a customer-managed KMS key.
 
@@ -420,8 +375,9 @@ def default_encryption_cmk(ctx: Context) -> Iterator[Violation]:
     `SSEAlgorithm` must be `aws:kms` or `aws:kms:dsse` and `KMSMasterKeyID` must name a
     customer-managed key (not absent, not `alias/aws/s3`). Values are read through parameter
     defaults and in every condition scenario; an unresolvable algorithm is reported as such.
-    Access-log buckets are exempt: S3 server access logging only delivers to buckets
-    encrypted with SSE-S3.
+    Targets of S3 server access logs and load-balancer access logs (found through the
+    graph: another bucket's `LoggingConfiguration`, a load balancer's log attributes, a policy
+    granting the delivery service) are exempt: AWS delivers those logs with SSE-S3 only.
 
     ## Why is this bad?
     Without a customer-managed key, the key policy cannot restrict who decrypts the data,
@@ -458,16 +414,12 @@ def default_encryption_cmk(ctx: Context) -> Iterator[Violation]:
                 BucketKeyEnabled: true
     ```
 
-    ## Options
-    - `log_bucket_pattern`: the regular expression that marks access-log buckets (exempt).
-
     ## References
     - [Setting default server-side encryption for a bucket](https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-encryption.html)
     - [Server access logging: target bucket encryption](https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)
     """
-    logs = LogBuckets(ctx)
     for bucket in ctx.resources():
-        if bucket not in logs:
+        if not ctx.role(bucket).has(SSE_S3_ONLY):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _encryption_violations(
                 ctx, b, v))
 
@@ -491,7 +443,7 @@ def _bucket_key(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violatio
                             "Bucket Key (`BucketKeyEnabled: true`)", path)
 
 
-@rule(code="BKT004", name="s3-bucket-key-enabled", severity=Severity.INFO,
+@rule(code="BKT004", name="s3-bucket-key-enabled", severity=Severity.WARNING,
       category="s3-encryption", resource_types=BUCKET)
 def bucket_key_enabled(ctx: Context) -> Iterator[Violation]:
     """Bucket encrypts with SSE-KMS without an S3 Bucket Key.
@@ -623,15 +575,16 @@ def _cors(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violation]:
                                           "AllowedOrigins", j))
 
 
-@rule(code="BKT006", name="s3-cors-any-origin", severity=Severity.WARNING,
-      category="s3-public-access", resource_types=BUCKET,
-      options={"log_bucket_pattern": LOG_BUCKET_PATTERN}, security=True)
+@rule(code="BKT006", name="s3-cors-any-origin", severity=Severity.ERROR,
+      category="s3-public-access", resource_types=BUCKET, security=True)
 def cors_any_origin(ctx: Context) -> Iterator[Violation]:
     """Data bucket accepts cross-origin requests from any web origin.
 
     ## What it does
     Reports `CorsConfiguration.CorsRules[*].AllowedOrigins` entries equal to `*` (also through
-    parameter defaults) on buckets other than access-log buckets.
+    parameter defaults) on data buckets. Buckets that serve browsers are exempt: website
+    buckets (`WebsiteConfiguration`) and CloudFront origins (named in a distribution's
+    `Origins`, or whose policy grants CloudFront). So are log-delivery buckets.
 
     ## Why is this bad?
     A wildcard origin lets scripts on any web site call the bucket with a visitor's
@@ -662,15 +615,12 @@ def cors_any_origin(ctx: Context) -> Iterator[Violation]:
                 AllowedOrigins: [https://reports.example.com]
     ```
 
-    ## Options
-    - `log_bucket_pattern`: the regular expression that marks access-log buckets (exempt).
-
     ## References
     - [Using cross-origin resource sharing (CORS)](https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html)
     """
-    logs = LogBuckets(ctx)
     for bucket in ctx.resources():
-        if bucket not in logs:
+        role = ctx.role(bucket)
+        if not (role.is_log_bucket or role.has(SERVED)):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _cors(ctx, b, v))
 
 
@@ -745,18 +695,20 @@ def _access_logging(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Viol
                         "separate log bucket", bucket.at("Properties", "LoggingConfiguration"))
 
 
-@rule(code="BKT008", name="s3-access-logging", severity=Severity.WARNING,
-      category="s3-access-logging", resource_types=BUCKET,
-      options={"log_bucket_pattern": LOG_BUCKET_PATTERN})
+@rule(code="BKT008", name="s3-access-logging", severity=Severity.ERROR,
+      category="s3-access-logging", resource_types=BUCKET)
 def access_logging(ctx: Context) -> Iterator[Violation]:
     """Data bucket does not log access to a log bucket.
 
     ## What it does
-    Checks that every bucket except access-log buckets has a `LoggingConfiguration` whose
-    `DestinationBucketName` is another bucket. A log bucket is one that another bucket of
-    the stack logs into, one with `AccessControl: LogDeliveryWrite`, one whose policy
-    grants `logging.s3.amazonaws.com`, or one whose logical id or name matches
-    `log_bucket_pattern`.
+    Checks that every bucket except the targets of S3 server access logs has a
+    `LoggingConfiguration` whose `DestinationBucketName` is another bucket. An access-log
+    target is found through the graph: named by another bucket's `LoggingConfiguration`,
+    or with `AccessControl: LogDeliveryWrite`, or whose policy grants
+    `logging.s3.amazonaws.com`. Its name plays no part: a bucket called `Logs` that holds
+    data is checked, an access-log target called anything is not. Buckets that receive
+    other logs (CloudTrail, Config, load balancers, flow logs) are checked: who read the
+    audit trail is itself worth recording.
 
     ## Why is this bad?
     Server access logs are the record of who read or changed which object: without them an
@@ -783,15 +735,13 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
             LogFilePrefix: raw/
     ```
 
-    ## Options
-    - `log_bucket_pattern` (default matches `Log`, `Logs`, `Logging`, `logs` as a word): a
-      regular expression on the logical id or `BucketName`; an empty string disables
-      recognition by name.
+    ## Known problems
+    A bucket that receives logs only from outside the stack is taken for a data bucket;
+    suppress the finding on it with a reason.
 
     ## References
     - [Logging requests with server access logging](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html)
     """
-    logs = LogBuckets(ctx)
     for bucket in ctx.resources():
-        if bucket not in logs:
+        if not ctx.role(bucket).has(Purpose.ACCESS_LOGS):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _access_logging(ctx, b, v))

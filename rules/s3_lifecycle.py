@@ -5,10 +5,16 @@ counts only rules whose `Status` resolves to `Enabled`. A lifecycle rule on one 
 covers another bucket. Rules scoped by `Prefix`, `TagFilters` or object size count as well: the
 template does not say which keys hold the data, so a scoped rule is taken at its word.
 
-Choice on exemptions: lifecycle applies to every bucket, access-log buckets included (their logs
-grow without bound too). A bucket whose data expires by a whole-bucket rule at or before
-`archive_after_days` needs no archive tier, so the three tiering rules skip it. Anything else
-that should not be tiered is suppressed with a reason in the bucket's `Metadata`.
+What a bucket is for comes from the core's roles (`ctx.role(bucket)`, read from the graph).
+Log-delivery buckets and build-artifact stores hold objects worth keeping for a while, not for
+years: they need an expiration (LCY001), not an archive tier, Intelligent-Tiering or Deep
+Archive (LCY001-LCY003 do not ask). Website buckets and CloudFront origins serve their objects,
+which an archive tier would make unreadable (LCY001, LCY003 do not ask). A bucket whose data
+expires by a whole-bucket rule at or before `archive_after_days` needs no archive tier either.
+AWS log delivery writes small objects once, with single uploads and never over an existing key:
+log-delivery buckets are not asked for multipart cleanup (LCY004), nor for noncurrent-version
+expiry (LCY005) unless an expiration rule turns their expired logs into noncurrent versions.
+Anything else that should not be tiered is suppressed with a reason in the bucket's `Metadata`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfnaudit.rule import (
+    LOG_DELIVERY,
+    SERVED,
+    SHORT_LIVED,
     Context,
     Resource,
     Scenario,
@@ -144,15 +153,21 @@ def _short_lived(ctx: Context, variant: Variant, lifecycle: Lifecycle) -> bool:
 @rule(code="LCY001", name="s3-archive-transition", severity=Severity.WARNING,
       category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
 def archive_transition(ctx: Context) -> Iterator[Violation]:
-    """Bucket never moves objects to an archive storage class in time.
+    """Bucket keeps objects without the lifecycle its role needs: archive data, expire logs.
 
     ## What it does
-    Checks that every `AWS::S3::Bucket` has an enabled lifecycle rule that transitions
-    objects to `GLACIER`, `GLACIER_IR` or `DEEP_ARCHIVE` at or before `archive_after_days`
-    days (the days may come from a parameter default). A date-based transition counts. A
-    transition on another bucket does not. Buckets whose objects expire (whole-bucket rule)
-    within the same number of days are exempt: there is nothing left to archive. So are
-    website buckets (`WebsiteConfiguration`): archived objects cannot be served.
+    Checks that every data bucket has an enabled lifecycle rule that transitions objects to
+    `GLACIER`, `GLACIER_IR` or `DEEP_ARCHIVE` at or before `archive_after_days` days (the
+    days may come from a parameter default). A date-based transition counts. A transition on
+    another bucket does not. Buckets whose objects expire (whole-bucket rule) within the same
+    number of days are exempt: there is nothing left to archive. So are website buckets and
+    CloudFront origins: archived objects cannot be served.
+
+    Log-delivery buckets (targets of server access logs, CloudTrail, Config, load-balancer,
+    CloudFront, flow, WAF or log-fed Firehose delivery) and CodePipeline/CodeBuild artifact
+    stores, found through the graph, are asked for an enabled expiration instead
+    (`ExpirationInDays` or `ExpirationDate`): their objects lose their use after a while,
+    and archiving them only makes a growing bill cheaper.
 
     ## Why is this bad?
     Data lakes keep raw and processed data for years. Left in `STANDARD`, every terabyte costs
@@ -191,20 +206,41 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
     - `archive_after_days` (default 90): the latest day an archive transition may happen.
 
     ## Known problems
-    Rules scoped by prefix, tags or object size count as covering the bucket.
+    Rules scoped by prefix, tags or object size count as covering the bucket. A bucket that
+    receives logs only from outside the stack is taken for a data bucket.
 
     ## References
     - [Transitioning objects using Amazon S3 Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html)
     - [AWS::S3::Bucket Rule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-rule.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_archive(ctx, b, v))
+        role = ctx.role(bucket)
+        if role.has(SHORT_LIVED):
+            purpose = ", ".join(sorted(p.value for p in role.purposes & SHORT_LIVED))
+            yield from ctx.each_variant(bucket, lambda v, b=bucket, p=purpose: _check_expiry(
+                ctx, b, v, p))
+        elif not role.has(SERVED):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_archive(ctx, b, v))
+
+
+def _check_expiry(ctx: Context, bucket: Resource, variant: Variant,
+                  purpose: str) -> Iterator[Violation]:
+    lifecycle = _lifecycle(ctx, variant)
+    if any("ExpirationInDays" in item or "ExpirationDate" in item for _, item in lifecycle.rules):
+        return
+    name = bucket.logical_id
+    if lifecycle.unknown:
+        yield Violation(f"Expiration of bucket `{name}` cannot be checked because "
+                        f"{lifecycle.unknown[0]}", _report_path(bucket, variant))
+    else:
+        yield Violation(f"Bucket `{name}` ({purpose}) has no enabled lifecycle rule that "
+                        "expires its objects", _report_path(bucket, variant))
 
 
 def _check_archive(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     limit = int(ctx.option("archive_after_days"))
     lifecycle = _lifecycle(ctx, variant)
-    if _short_lived(ctx, variant, lifecycle) or "WebsiteConfiguration" in variant.properties:
+    if _short_lived(ctx, variant, lifecycle):
         return
     unknown = list(lifecycle.unknown)
     too_late: list[Transition] = []
@@ -234,7 +270,7 @@ def _check_archive(ctx: Context, bucket: Resource, variant: Variant) -> Iterator
                         f"Glacier within {limit} days", _report_path(bucket, variant))
 
 
-@rule(code="LCY002", name="s3-intelligent-tiering", severity=Severity.INFO,
+@rule(code="LCY002", name="s3-intelligent-tiering", severity=Severity.WARNING,
       category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
 def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     """Bucket does not use S3 Intelligent-Tiering.
@@ -242,7 +278,9 @@ def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::S3::Bucket` has an enabled lifecycle transition to
     `INTELLIGENT_TIERING` or an enabled `IntelligentTieringConfigurations` entry. Buckets whose
-    objects expire (whole-bucket rule) within `archive_after_days` are exempt.
+    objects expire (whole-bucket rule) within `archive_after_days` are exempt, and so are
+    log-delivery buckets and artifact stores (found through the graph, see LCY001): they
+    need an expiration, which LCY001 asks for.
 
     ## Why is this bad?
     Access patterns of pipeline data change: fresh partitions are read often, older ones
@@ -292,7 +330,8 @@ def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     - [AWS::S3::Bucket IntelligentTieringConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-intelligenttieringconfiguration.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_tiering(ctx, b, v))
+        if not ctx.role(bucket).has(SHORT_LIVED):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_tiering(ctx, b, v))
 
 
 def _check_tiering(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
@@ -313,7 +352,7 @@ def _check_tiering(ctx: Context, bucket: Resource, variant: Variant) -> Iterator
                         "or configuration", _report_path(bucket, variant))
 
 
-@rule(code="LCY003", name="s3-deep-archive-transition", severity=Severity.INFO,
+@rule(code="LCY003", name="s3-deep-archive-transition", severity=Severity.WARNING,
       category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
 def deep_archive(ctx: Context) -> Iterator[Violation]:
     """Bucket has no Glacier Deep Archive tier for long-term retention.
@@ -322,7 +361,8 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     Checks that every `AWS::S3::Bucket` has an enabled lifecycle transition to
     `DEEP_ARCHIVE` (any age), or an enabled Intelligent-Tiering configuration with the
     `DEEP_ARCHIVE_ACCESS` tier. Buckets whose objects expire (whole-bucket rule) within
-    `archive_after_days` are exempt, and so are website buckets (`WebsiteConfiguration`).
+    `archive_after_days` are exempt, and so are website buckets and CloudFront origins (their
+    objects are served), log-delivery buckets and artifact stores (they expire; see LCY001).
 
     ## Why is this bad?
     Financial records are kept for five to ten years for compliance. After the first months
@@ -366,7 +406,8 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     - [Transitioning objects using Amazon S3 Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_deep(ctx, b, v))
+        if not ctx.role(bucket).has(SHORT_LIVED, SERVED):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_deep(ctx, b, v))
 
 
 def _has_deep_archive_tier(ctx: Context, variant: Variant) -> bool:
@@ -381,8 +422,7 @@ def _has_deep_archive_tier(ctx: Context, variant: Variant) -> bool:
 
 def _check_deep(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     lifecycle = _lifecycle(ctx, variant)
-    if (_short_lived(ctx, variant, lifecycle) or _has_deep_archive_tier(ctx, variant)
-            or "WebsiteConfiguration" in variant.properties):
+    if _short_lived(ctx, variant, lifecycle) or _has_deep_archive_tier(ctx, variant):
         return
     unknown = list(lifecycle.unknown)
     for transition in _transitions(ctx, bucket, variant, lifecycle):
@@ -406,7 +446,8 @@ def abort_multipart(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::S3::Bucket` has an enabled lifecycle rule with
     `AbortIncompleteMultipartUpload.DaysAfterInitiation` at or below `abort_multipart_days`
-    (parameter defaults are resolved).
+    (parameter defaults are resolved). Log-delivery buckets (see LCY001) are exempt: AWS
+    delivers logs as single small uploads.
 
     ## Why is this bad?
     Large ingestion files are uploaded in parts. When an upload fails, its parts stay in the
@@ -440,7 +481,8 @@ def abort_multipart(ctx: Context) -> Iterator[Violation]:
     - [Configuring a lifecycle configuration to delete incomplete multipart uploads](https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_multipart(ctx, b, v))
+        if not ctx.role(bucket).has(LOG_DELIVERY):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_multipart(ctx, b, v))
 
 
 def _check_multipart(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
@@ -482,7 +524,9 @@ def noncurrent_expiration(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::S3::Bucket` whose `VersioningConfiguration.Status` is `Enabled`
     has an enabled lifecycle rule with `NoncurrentVersionExpiration` (or the older
-    `NoncurrentVersionExpirationInDays`). Unversioned and suspended buckets are skipped.
+    `NoncurrentVersionExpirationInDays`). Unversioned and suspended buckets are skipped, and
+    so are log-delivery buckets (see LCY001) without an expiration rule: log delivery never
+    overwrites a key, so only expiring logs leaves noncurrent versions behind.
 
     ## Why is this bad?
     With versioning, an overwrite or delete keeps the old object as a noncurrent version. A
@@ -517,15 +561,21 @@ def noncurrent_expiration(ctx: Context) -> Iterator[Violation]:
     - [AWS::S3::Bucket NoncurrentVersionExpiration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-noncurrentversionexpiration.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_versions(ctx, b, v))
+        log_bucket = ctx.role(bucket).has(LOG_DELIVERY)
+        yield from ctx.each_variant(bucket, lambda v, b=bucket, logs=log_bucket: _check_versions(
+            ctx, b, v, logs))
 
 
-def _check_versions(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
+def _check_versions(ctx: Context, bucket: Resource, variant: Variant,
+                    log_bucket: bool) -> Iterator[Violation]:
     versioning = variant.properties.get("VersioningConfiguration")
     if not isinstance(versioning, dict):
         return
     status = ctx.resolve(versioning.get("Status"), variant.scenario)
     lifecycle = _lifecycle(ctx, variant)
+    if log_bucket and not any("ExpirationInDays" in item or "ExpirationDate" in item
+                              for _, item in lifecycle.rules):
+        return  # logs are never overwritten or deleted: no noncurrent version ever arises
     if any("NoncurrentVersionExpiration" in item or "NoncurrentVersionExpirationInDays" in item
            for _, item in lifecycle.rules):
         return

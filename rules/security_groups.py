@@ -5,6 +5,12 @@ Rules are read from both places CloudFormation accepts them: inline `SecurityGro
 `AWS::EC2::SecurityGroupIngress` / `AWS::EC2::SecurityGroupEgress` resources. Inline rules are
 checked one list item at a time so that a finding points at the item as written, even when an
 `Fn::If` removes an earlier item in some scenario.
+
+The security group of an internet-facing load balancer (the core's `Purpose.PUBLIC_ENTRY`,
+read from the graph) exists to accept web traffic from anyone: tcp 80 and 443 from anywhere are
+its job, not a finding. Every other port from anywhere is reported on it as on any group. A
+group used only by load balancers (`Purpose.LOAD_BALANCER_GROUP`) is not asked to restrict its
+egress: a load balancer only connects to its registered targets.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 
 from cfnaudit.rule import (
     Context,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -134,8 +141,13 @@ def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
     Checks every ingress rule (inline `SecurityGroupIngress` items and standalone
     `AWS::EC2::SecurityGroupIngress` resources) for `CidrIp: 0.0.0.0/0` or
     `CidrIpv6: ::/0`, read through parameters, mappings and `Fn::If`. Such a rule is an
-    error, except when it opens only tcp port 80 or 443 (a public web entry point), which is
-    a warning. A CIDR that cannot be determined is reported as a warning saying why.
+    error, except when it opens only tcp port 80 or 443, which is a warning, and not
+    reported at all on the security group of an internet-facing load balancer (found
+    through the graph: named in the `SecurityGroups` of an `AWS::ElasticLoadBalancingV2::`
+    or classic `AWS::ElasticLoadBalancing::LoadBalancer` whose `Scheme` is
+    `internet-facing`, the default): accepting web traffic from anyone is its purpose. Any
+    other port open to the internet on such a group is still reported. A CIDR that cannot
+    be determined is reported as a warning saying why.
 
     ## Why is this bad?
     Anything reachable from `0.0.0.0/0` is scanned within minutes of creation. SSH, RDP and
@@ -182,17 +194,30 @@ def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
     """
     for group in ctx.resources(GROUP):
         noun = f"Security group `{group.logical_id}`"
+        public = _public_entry(ctx, group.logical_id)
         for variants in _entries(ctx, group, "SecurityGroupIngress"):
-            yield from fold([(s, list(_ingress(ctx, noun, e, s, p))) for s, e, p in variants])
+            yield from fold([(s, list(_ingress(ctx, noun, e, s, p, public)))
+                             for s, e, p in variants])
     for resource in ctx.resources(INGRESS):
         target = ctx.ref_target(resource.properties.get("GroupId"))
         noun = f"Ingress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
-        yield from ctx.each_variant(resource, lambda v, r=resource, n=noun: _ingress(
-            ctx, n, v.properties, v.scenario, r.at("Properties")))
+        public = _public_entry(ctx, target)
+        yield from ctx.each_variant(resource, lambda v, r=resource, n=noun, p=public: _ingress(
+            ctx, n, v.properties, v.scenario, r.at("Properties"), p))
+
+
+def _load_balancer_group(ctx: Context, group_id: str | None) -> bool:
+    group = ctx.template.resources.get(group_id) if group_id else None
+    return group is not None and ctx.role(group).has(Purpose.LOAD_BALANCER_GROUP)
+
+
+def _public_entry(ctx: Context, group_id: str | None) -> bool:
+    group = ctx.template.resources.get(group_id) if group_id else None
+    return group is not None and ctx.role(group).has(Purpose.PUBLIC_ENTRY)
 
 
 def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenario,
-             path: Path) -> Iterator[Violation]:
+             path: Path, public_entry: bool = False) -> Iterator[Violation]:
     source, unknown = _open_source(ctx, entry, scenario, path)
     if unknown is not None:
         yield replace(unknown, message=f"{noun}'s ingress {unknown.message}")
@@ -211,13 +236,15 @@ def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenar
         return
     web = protocol == "tcp" and ports is not None and ports[0] == ports[1] \
         and ports[0] in WEB_PORTS
+    if web and public_entry:
+        return  # an internet-facing load balancer's listener port
     yield Violation(f"{noun} allows {_describe_ports(protocol, ports)} from {source}", where,
                     severity=Severity.WARNING if web else None)
 
 
 # ----------------------------------------------------------------------------- egress
 
-@rule(code="SG002", name="security-group-unrestricted-egress", severity=Severity.WARNING,
+@rule(code="SG002", name="security-group-unrestricted-egress", severity=Severity.ERROR,
       category="security-group-open", resource_types=(GROUP, EGRESS),
       options={"flag_default_egress": True}, security=True)
 def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
@@ -230,6 +257,9 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     EC2 adds its default rule allowing all traffic to `0.0.0.0/0`, which standalone egress
     resources do not remove. Reporting the implicit default too is deliberate: otherwise
     deleting an explicit allow-all rule would silence the finding without changing anything.
+    Groups used only by load balancers (found through the graph: named in the
+    `SecurityGroups` of load balancers and attached to nothing else) are left out: a load
+    balancer connects only to its registered targets.
 
     ## Why is this bad?
     Unrestricted egress lets a compromised function or instance send data anywhere and reach
@@ -277,6 +307,8 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     - [AWS::EC2::SecurityGroup SecurityGroupEgress](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html#cfn-ec2-securitygroup-securitygroupegress)
     """
     for group in ctx.resources(GROUP):
+        if ctx.role(group).has(Purpose.LOAD_BALANCER_GROUP):
+            continue  # a load balancer connects only to its targets
         noun = f"Security group `{group.logical_id}`"
         for variants in _entries(ctx, group, "SecurityGroupEgress"):
             yield from fold([(s, list(_egress(ctx, noun, e, s, p))) for s, e, p in variants])
@@ -285,6 +317,8 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
                 n, g, v.properties))
     for resource in ctx.resources(EGRESS):
         target = ctx.ref_target(resource.properties.get("GroupId"))
+        if _load_balancer_group(ctx, target):
+            continue
         noun = f"Egress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
         yield from ctx.each_variant(resource, lambda v, r=resource, n=noun: _egress(
             ctx, n, v.properties, v.scenario, r.at("Properties")))

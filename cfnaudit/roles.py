@@ -1,0 +1,626 @@
+"""What each resource is for, read from the graph: one answer that every rule shares.
+
+Rules ask here instead of guessing from names. A bucket is a log-delivery target because a
+trail, a load balancer or another bucket sends its logs there, not because its name contains
+"Logs"; a function is invoked asynchronously because an S3 notification or an EventBridge rule
+points at it, not because it exists. Facts come from references (`Ref`, `Fn::GetAtt`,
+`Fn::Sub`) at known property paths, from literal names equal to the resource's physical name,
+and from policies that grant the delivering service.
+
+`roles_of(template, graph)` returns one `Roles` per template (rules share it); its answers are
+computed on first use and kept. `Context.role(resource)` is the rule-facing entry point.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cfnaudit.intrinsics import NO_VALUE, Unresolved, resolve
+from cfnaudit.policy import actions_of, effect_of, principals_of, render, resources_of, statements
+from cfnaudit.values import as_int
+
+if TYPE_CHECKING:
+    from cfnaudit.graph import Edge, ResourceGraph
+    from cfnaudit.rule import Context
+    from cfnaudit.template import Resource, Template
+
+BUCKET = "AWS::S3::Bucket"
+FUNCTION = "AWS::Lambda::Function"
+PERMISSION = "AWS::Lambda::Permission"
+FUNCTION_HANDLES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
+
+
+class Purpose(enum.Enum):
+    """What a resource is for. A resource may have several (a bucket can receive CloudTrail
+    and Config logs); a bucket with none of the bucket purposes holds data."""
+
+    ACCESS_LOGS = "S3 server access-log target"
+    TRAIL_LOGS = "CloudTrail log target"
+    CONFIG_LOGS = "AWS Config delivery target"
+    LOAD_BALANCER_LOGS = "load-balancer access-log target"
+    CDN_LOGS = "CloudFront log target"
+    FLOW_LOGS = "VPC flow-log target"
+    FIREHOSE_LOGS = "target of a Firehose stream that delivers logs"
+    WAF_LOGS = "WAF log target"
+    VENDED_LOGS = "AWS log-delivery target"
+    WEBSITE = "static website"
+    CDN_ORIGIN = "CloudFront origin"
+    ARTIFACTS = "build and deployment artifact store"
+    DATA = "data"
+    DEAD_LETTER = "dead-letter queue"
+    DEPLOYMENT_HELPER = "function that only serves CloudFormation"
+    EDGE = "function that runs at CloudFront edges or on a Greengrass core"
+    LOAD_BALANCER_GROUP = "security group of load balancers only"
+    PUBLIC_ENTRY = "security group of an internet-facing load balancer"
+
+
+LOG_DELIVERY = frozenset({
+    Purpose.ACCESS_LOGS, Purpose.TRAIL_LOGS, Purpose.CONFIG_LOGS, Purpose.LOAD_BALANCER_LOGS,
+    Purpose.CDN_LOGS, Purpose.FLOW_LOGS, Purpose.FIREHOSE_LOGS, Purpose.WAF_LOGS,
+    Purpose.VENDED_LOGS})
+# Targets whose delivering service writes with SSE-S3 only (no customer-managed key).
+SSE_S3_ONLY = frozenset({Purpose.ACCESS_LOGS, Purpose.LOAD_BALANCER_LOGS})
+SERVED = frozenset({Purpose.WEBSITE, Purpose.CDN_ORIGIN})
+# Buckets whose objects are worth keeping only for a while: they expire, they are not archived.
+SHORT_LIVED = LOG_DELIVERY | {Purpose.ARTIFACTS}
+
+
+class Invocation(enum.Enum):
+    SYNC = "synchronously"
+    ASYNC = "asynchronously"
+    POLL = "by polling"
+
+
+@dataclass(frozen=True, slots=True)
+class Invoker:
+    """One way a function is invoked: `label` names it for messages ("S3 notifications of
+    `Raw`"); `deploy_time` marks CloudFormation itself (custom resources, macros)."""
+
+    mode: Invocation
+    source: str
+    label: str
+    deploy_time: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    purposes: frozenset[Purpose]
+    invokers: tuple[Invoker, ...] = ()
+
+    def has(self, *purposes: Purpose | Iterable[Purpose]) -> bool:
+        wanted: set[Purpose] = set()
+        for p in purposes:
+            wanted |= {p} if isinstance(p, Purpose) else set(p)
+        return bool(self.purposes & wanted)
+
+    @property
+    def is_log_bucket(self) -> bool:
+        return self.has(LOG_DELIVERY)
+
+    @property
+    def modes(self) -> frozenset[Invocation]:
+        return frozenset(i.mode for i in self.invokers)
+
+    def invoked(self, mode: Invocation) -> tuple[Invoker, ...]:
+        return tuple(i for i in self.invokers if i.mode is mode)
+
+    def describe(self) -> str:
+        return ", ".join(sorted(p.value for p in self.purposes)) or "none"
+
+
+# ---------------------------------------------------------------------------- bucket edges
+
+# (referring type, property path below which a reference to a bucket means `purpose`)
+BUCKET_EDGES: tuple[tuple[str, tuple[str, ...], Purpose], ...] = (
+    (BUCKET, ("Properties", "LoggingConfiguration", "DestinationBucketName"),
+     Purpose.ACCESS_LOGS),
+    ("AWS::CloudTrail::Trail", ("Properties", "S3BucketName"), Purpose.TRAIL_LOGS),
+    ("AWS::Config::DeliveryChannel", ("Properties", "S3BucketName"), Purpose.CONFIG_LOGS),
+    ("AWS::ElasticLoadBalancing::LoadBalancer", ("Properties", "AccessLoggingPolicy"),
+     Purpose.LOAD_BALANCER_LOGS),
+    ("AWS::ElasticLoadBalancingV2::LoadBalancer", ("Properties", "LoadBalancerAttributes"),
+     Purpose.LOAD_BALANCER_LOGS),
+    ("AWS::CloudFront::Distribution", ("Properties", "DistributionConfig", "Logging"),
+     Purpose.CDN_LOGS),
+    ("AWS::CloudFront::Distribution", ("Properties", "DistributionConfig", "Origins"),
+     Purpose.CDN_ORIGIN),
+    ("AWS::EC2::FlowLog", ("Properties", "LogDestination"), Purpose.FLOW_LOGS),
+    ("AWS::WAFv2::LoggingConfiguration", ("Properties", "LogDestinationConfigs"),
+     Purpose.WAF_LOGS),
+    ("AWS::Logs::DeliveryDestination", ("Properties", "DestinationResourceArn"),
+     Purpose.VENDED_LOGS),
+    ("AWS::CodePipeline::Pipeline", ("Properties", "ArtifactStore"), Purpose.ARTIFACTS),
+    ("AWS::CodePipeline::Pipeline", ("Properties", "ArtifactStores"), Purpose.ARTIFACTS),
+    ("AWS::CodeBuild::Project", ("Properties", "Artifacts"), Purpose.ARTIFACTS),
+    ("AWS::CodeBuild::Project", ("Properties", "SecondaryArtifacts"), Purpose.ARTIFACTS),
+    ("AWS::CodeBuild::Project", ("Properties", "Cache"), Purpose.ARTIFACTS),
+)
+FIREHOSE = "AWS::KinesisFirehose::DeliveryStream"
+# Paths of a delivery stream's S3 bucket (the main destination and backups).
+FIREHOSE_BUCKET_PATHS = (
+    ("Properties", "S3DestinationConfiguration"),
+    ("Properties", "ExtendedS3DestinationConfiguration"),
+)
+# What feeds a delivery stream with logs: (type, path of the reference to the stream).
+LOG_FEEDS = (
+    ("AWS::Logs::SubscriptionFilter", ("Properties", "DestinationArn")),
+    ("AWS::Logs::Destination", ("Properties", "TargetArn")),
+    ("AWS::WAFv2::LoggingConfiguration", ("Properties", "LogDestinationConfigs")),
+    ("AWS::EC2::FlowLog", ("Properties", "LogDestination")),
+)
+# Services that deliver logs into a bucket, by the principal a bucket policy grants.
+DELIVERY_SERVICES = {
+    "logging.s3.amazonaws.com": Purpose.ACCESS_LOGS,
+    "cloudtrail.amazonaws.com": Purpose.TRAIL_LOGS,
+    "config.amazonaws.com": Purpose.CONFIG_LOGS,
+    "logdelivery.elasticloadbalancing.amazonaws.com": Purpose.LOAD_BALANCER_LOGS,
+    "delivery.logs.amazonaws.com": Purpose.VENDED_LOGS,
+}
+LOGS_EXPORT = re.compile(r"logs\.(?:[^.]+\.)?amazonaws\.com")
+CLOUDFRONT_PRINCIPALS = ("cloudfront.amazonaws.com", "arn:aws:iam::cloudfront:user/")
+
+
+# -------------------------------------------------------------------------- function edges
+
+# (referring type, path below which a reference to a function means this invocation, label)
+INVOKER_EDGES: tuple[tuple[str, tuple[str, ...], Invocation, str], ...] = (
+    ("AWS::ApiGateway::Method", ("Properties", "Integration"), Invocation.SYNC,
+     "API Gateway method"),
+    ("AWS::ApiGateway::Authorizer", ("Properties", "AuthorizerUri"), Invocation.SYNC,
+     "API Gateway authorizer"),
+    ("AWS::ApiGatewayV2::Integration", ("Properties", "IntegrationUri"), Invocation.SYNC,
+     "API Gateway integration"),
+    ("AWS::ApiGatewayV2::Authorizer", ("Properties", "AuthorizerUri"), Invocation.SYNC,
+     "API Gateway authorizer"),
+    ("AWS::ElasticLoadBalancingV2::TargetGroup", ("Properties", "Targets"), Invocation.SYNC,
+     "load-balancer target group"),
+    ("AWS::Cognito::UserPool", ("Properties", "LambdaConfig"), Invocation.SYNC,
+     "Cognito user pool"),
+    ("AWS::AppSync::DataSource", ("Properties", "LambdaConfig"), Invocation.SYNC,
+     "AppSync data source"),
+    ("AWS::AppSync::GraphQLApi", ("Properties", "LambdaAuthorizerConfig"), Invocation.SYNC,
+     "AppSync authorizer"),
+    ("AWS::Lambda::Url", ("Properties", "TargetFunctionArn"), Invocation.SYNC, "function URL"),
+    ("AWS::StepFunctions::StateMachine", ("Properties",), Invocation.SYNC, "state machine"),
+    ("AWS::CloudFront::Distribution", ("Properties", "DistributionConfig"), Invocation.SYNC,
+     "CloudFront distribution"),
+    (FIREHOSE, ("Properties",), Invocation.SYNC, "Firehose record transformation of"),
+    ("AWS::Pipes::Pipe", ("Properties", "Enrichment"), Invocation.SYNC, "pipe enrichment"),
+    ("AWS::Pipes::Pipe", ("Properties", "Target"), Invocation.SYNC, "pipe"),
+    ("AWS::S3::Bucket", ("Properties", "NotificationConfiguration", "LambdaConfigurations"),
+     Invocation.ASYNC, "S3 notifications of"),
+    ("AWS::SNS::Subscription", ("Properties", "Endpoint"), Invocation.ASYNC, "SNS subscription"),
+    ("AWS::SNS::Topic", ("Properties", "Subscription"), Invocation.ASYNC, "SNS topic"),
+    ("AWS::Events::Rule", ("Properties", "Targets"), Invocation.ASYNC, "EventBridge rule"),
+    ("AWS::Scheduler::Schedule", ("Properties", "Target", "Arn"), Invocation.ASYNC, "schedule"),
+    ("AWS::IoT::TopicRule", ("Properties", "TopicRulePayload"), Invocation.ASYNC, "IoT rule"),
+    ("AWS::Logs::SubscriptionFilter", ("Properties", "DestinationArn"), Invocation.ASYNC,
+     "log subscription"),
+    ("AWS::Config::ConfigRule", ("Properties", "Source"), Invocation.ASYNC, "Config rule"),
+    ("AWS::SES::ReceiptRule", ("Properties", "Rule"), Invocation.ASYNC, "SES receipt rule"),
+    ("AWS::Lambda::EventSourceMapping", ("Properties", "FunctionName"), Invocation.POLL,
+     "event source mapping"),
+)
+# Resources that run a function version away from the stack's region.
+EDGE_TYPES = ("AWS::CloudFront::Distribution", "AWS::Greengrass::FunctionDefinition",
+              "AWS::Greengrass::FunctionDefinitionVersion", "AWS::GreengrassV2::ComponentVersion")
+# Service principals of `AWS::Lambda::Permission`, by their first label.
+PERMISSION_MODES = {
+    "s3": Invocation.ASYNC, "sns": Invocation.ASYNC, "events": Invocation.ASYNC,
+    "scheduler": Invocation.ASYNC, "iot": Invocation.ASYNC, "logs": Invocation.ASYNC,
+    "config": Invocation.ASYNC, "ses": Invocation.ASYNC,
+    "apigateway": Invocation.SYNC, "elasticloadbalancing": Invocation.SYNC,
+    "cognito-idp": Invocation.SYNC, "appsync": Invocation.SYNC, "lex": Invocation.SYNC,
+    "secretsmanager": Invocation.SYNC,
+}
+SERVICE_NAMES = {"s3": "Amazon S3", "sns": "Amazon SNS", "events": "EventBridge",
+                 "scheduler": "EventBridge Scheduler", "iot": "AWS IoT",
+                 "logs": "CloudWatch Logs", "config": "AWS Config", "ses": "Amazon SES",
+                 "apigateway": "API Gateway", "elasticloadbalancing": "Elastic Load Balancing",
+                 "cognito-idp": "Cognito", "appsync": "AppSync", "lex": "Amazon Lex",
+                 "secretsmanager": "Secrets Manager"}
+
+
+BALANCERS = ("AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer")
+# Resources that refer to a security group without attaching it to anything.
+GROUP_RULES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress",
+               "AWS::EC2::SecurityGroupEgress")
+
+
+# ------------------------------------------------------------------------------ dead letters
+
+# (source type, path below which a reference means "this queue receives failures")
+DEAD_LETTER_EDGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("AWS::SQS::Queue", ("Properties", "RedrivePolicy")),
+    (FUNCTION, ("Properties", "DeadLetterConfig")),
+    ("AWS::Lambda::EventInvokeConfig", ("Properties", "DestinationConfig", "OnFailure")),
+    ("AWS::Lambda::EventSourceMapping", ("Properties", "DestinationConfig", "OnFailure")),
+    ("AWS::SNS::Subscription", ("Properties", "RedrivePolicy")),
+    ("AWS::Events::Rule", ("Properties", "Targets")),
+    ("AWS::Pipes::Pipe", ("Properties", "SourceParameters")),
+)
+
+
+def _is_dead_letter_edge(source_type: str, path: tuple[object, ...]) -> bool:
+    if source_type == "AWS::Events::Rule":  # Targets[i].DeadLetterConfig, not Targets[i].Arn
+        return path[5:6] == ("DeadLetterConfig",)
+    if source_type == "AWS::Pipes::Pipe":
+        return "DeadLetterConfig" in path
+    return True
+
+
+# ------------------------------------------------------------------------------ data stores
+
+# Physical names that are global (one namespace for every region) or shared across regions.
+GLOBAL_NAME_TYPES = frozenset({
+    BUCKET, "AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::User", "AWS::IAM::Group",
+    "AWS::IAM::InstanceProfile", "AWS::IAM::ServerCertificate", "AWS::DynamoDB::GlobalTable",
+    "AWS::CloudFront::Function", "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::CachePolicy", "AWS::CloudFront::OriginRequestPolicy",
+    "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudFront::OriginAccessControl",
+    "AWS::Route53::HostedZone", "AWS::CloudWatch::Dashboard",
+})
+
+
+# ---------------------------------------------------------------------------------- the roles
+
+
+def _strings(value: Any, template: Template) -> Iterator[str]:
+    """Every string a value may hold, intrinsics rendered to text (`${Bucket.Arn}`)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref")):
+            yield render(value, template)
+        else:
+            for item in value.values():
+                yield from _strings(item, template)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, template)
+
+
+def _at(value: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _names_bucket(text: str, name: str) -> bool:
+    """A literal reference to bucket `name`: the name, its ARN or ARN prefix, its domain."""
+    text = text.strip()
+    return (text == name or text.startswith((f"arn:aws:s3:::{name}/", f"{name}/",
+                                             f"{name}.s3.", f"s3://{name}/"))
+            or text in (f"arn:aws:s3:::{name}", f"s3://{name}"))
+
+
+@dataclass
+class Roles:
+    template: Template
+    graph: ResourceGraph
+    _cache: dict[str, Role] = field(default_factory=dict)
+    _literal: dict[str, set[Purpose]] | None = None
+
+    # -------------------------------------------------------------------- public answers
+
+    def role(self, resource: Resource) -> Role:
+        """The purposes (and for functions the invokers) of `resource`."""
+        cached = self._cache.get(resource.logical_id)
+        if cached is None:
+            cached = self._derive(resource)
+            self._cache[resource.logical_id] = cached
+        return cached
+
+    def _derive(self, resource: Resource) -> Role:
+        if resource.type == BUCKET:
+            return Role(self._bucket_purposes(resource))
+        if resource.type == FUNCTION:
+            invokers = self._invokers(resource)
+            purposes = set()
+            if invokers and all(i.deploy_time for i in invokers):
+                purposes.add(Purpose.DEPLOYMENT_HELPER)
+            if self._runs_at_edge(resource):
+                purposes.add(Purpose.EDGE)
+            return Role(frozenset(purposes), invokers)
+        if resource.type == "AWS::SQS::Queue":
+            return Role(frozenset({Purpose.DEAD_LETTER} if self.dead_letter_sources(resource)
+                                  else ()))
+        if resource.type == "AWS::EC2::SecurityGroup":
+            return Role(self._group_purposes(resource))
+        return Role(frozenset())
+
+    def dead_letter_sources(self, queue: Resource) -> list[str]:
+        """Logical ids of the resources that send their failures to `queue` (queue redrive,
+        function dead-letter config, on-failure destinations, subscription redrive, rule-target
+        and pipe dead-letter configs), in the order found."""
+        found = []
+        for source_type, under in DEAD_LETTER_EDGES:
+            for edge in self.graph.referrers(queue.logical_id, types=(source_type,),
+                                             under=under):
+                if _is_dead_letter_edge(source_type, edge.path):
+                    found.append(edge.source_id)
+        return list(dict.fromkeys(found))
+
+    def keeps_data(self, resource: Resource, *, log_group_days: int,
+                   stream_hours: int) -> bool:
+        """Whether deleting `resource` loses data worth keeping: a log group kept longer
+        than `log_group_days` (or forever), a Kinesis stream kept longer than
+        `stream_hours`, a bucket that is more than a build-artifact store; every other store
+        does. Unreadable retention counts as keeping."""
+        if resource.type == "AWS::Logs::LogGroup":
+            return self._retention_over(resource, "RetentionInDays", log_group_days)
+        if resource.type == "AWS::Kinesis::Stream":
+            return self._retention_over(resource, "RetentionPeriodHours", stream_hours,
+                                        default=24)
+        if resource.type == BUCKET:  # build artifacts are rebuilt, not restored
+            return self.role(resource).purposes != {Purpose.ARTIFACTS}
+        return True
+
+    @staticmethod
+    def has_global_name(resource: Resource) -> bool:
+        """The physical name lives in a namespace shared by every region."""
+        return resource.type in GLOBAL_NAME_TYPES
+
+    # --------------------------------------------------------------------------- buckets
+
+    def _bucket_purposes(self, bucket: Resource) -> frozenset[Purpose]:
+        found: set[Purpose] = set()
+        for source_type, under, purpose in BUCKET_EDGES:
+            for edge in self.graph.referrers(bucket.logical_id, types=(source_type,),
+                                             under=under):
+                if edge.source_id != bucket.logical_id and self._edge_counts(edge):
+                    found.add(purpose)
+        for source_type, under in ((FIREHOSE, p) for p in FIREHOSE_BUCKET_PATHS):
+            for edge in self.graph.referrers(bucket.logical_id, types=(source_type,),
+                                             under=under):
+                if self._feeds_logs(edge.source_id):
+                    found.add(Purpose.FIREHOSE_LOGS)
+        name = self._bucket_name(bucket)
+        if name:
+            found |= self._literal_purposes().get(name, set())
+        found |= self._same_value_purposes(bucket)
+        if "WebsiteConfiguration" in bucket.properties:
+            found.add(Purpose.WEBSITE)
+        if bucket.properties.get("AccessControl") == "LogDeliveryWrite":
+            found.add(Purpose.ACCESS_LOGS)
+        found |= self._policy_purposes(bucket)
+        return frozenset(found or {Purpose.DATA})
+
+    def _edge_counts(self, edge: Edge) -> bool:
+        source = self.template.resources[edge.source_id]
+        if source.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+            # LoadBalancerAttributes[i].Value counts only under a log-bucket key.
+            attributes = source.properties.get("LoadBalancerAttributes")
+            index = edge.path[4] if len(edge.path) > 4 else None
+            item = attributes[index] if isinstance(attributes, list) and isinstance(
+                index, int) and index < len(attributes) else None
+            key = item.get("Key") if isinstance(item, dict) else None
+            return isinstance(key, str) and key.endswith("s3.bucket")
+        return True
+
+    def _bucket_name(self, bucket: Resource) -> str | None:
+        raw = bucket.properties.get("BucketName")
+        if raw is None or raw is NO_VALUE:
+            return None
+        text = render(raw, self.template)
+        return text if text and "${" not in text else None
+
+    def _literal_purposes(self) -> dict[str, set[Purpose]]:
+        """Bucket names referred to by literal text (not `Ref`), with what they serve."""
+        if self._literal is None:
+            names = {n for b in self.template.of_type(BUCKET) if (n := self._bucket_name(b))}
+            index: dict[str, set[Purpose]] = {}
+            for source_type, under, purpose in BUCKET_EDGES:
+                for source in self.template.of_type(source_type):
+                    for text in _strings(_at(source.raw, under), self.template):
+                        for name in names:
+                            if _names_bucket(text, name):
+                                index.setdefault(name, set()).add(purpose)
+            self._literal = index
+        return self._literal
+
+    def _same_value_purposes(self, bucket: Resource) -> set[Purpose]:
+        """Purposes given by a name written exactly as the bucket's `BucketName` intrinsic
+        (`S3BucketName: !Ref LogBucketName` beside `BucketName: !Ref LogBucketName`): the
+        same parameter gives the same name at deployment."""
+        raw = bucket.properties.get("BucketName")
+        if not isinstance(raw, dict):
+            return set()
+        found = set()
+        for source_type, under, purpose in BUCKET_EDGES:
+            for source in self.template.of_type(source_type):
+                if source is not bucket and _at(source.raw, under) == raw:
+                    found.add(purpose)
+        return found
+
+    def _feeds_logs(self, stream_id: str) -> bool:
+        stream = self.template.resources[stream_id]
+        name = render(stream.properties.get("DeliveryStreamName", ""), self.template)
+        if name.startswith("aws-waf-logs-"):
+            return True
+        return any(self.graph.referrers(stream_id, types=(t,), under=u) for t, u in LOG_FEEDS)
+
+    def _policy_purposes(self, bucket: Resource) -> set[Purpose]:
+        found: set[Purpose] = set()
+        for policy in self._bucket_policies(bucket):
+            for statement in statements(policy.properties.get("PolicyDocument")):
+                if effect_of(statement) != "Allow":
+                    continue
+                for principal in principals_of(statement, self.template):
+                    if principal.kind == "Service" and principal.text in DELIVERY_SERVICES:
+                        found.add(DELIVERY_SERVICES[principal.text])
+                    elif principal.kind == "Service" and LOGS_EXPORT.fullmatch(principal.text):
+                        found.add(Purpose.VENDED_LOGS)  # CloudWatch Logs export tasks
+                    if principal.text.startswith(CLOUDFRONT_PRINCIPALS) or (
+                            principal.kind == "CanonicalUser"
+                            and "S3CanonicalUserId" in principal.text):
+                        found.add(Purpose.CDN_ORIGIN)
+                if any(a.lower() in ("s3:putobject", "s3:*") for a in actions_of(statement)) \
+                        and any("/AWSLogs/" in r for r in resources_of(statement,
+                                                                       self.template)):
+                    found.add(Purpose.VENDED_LOGS)  # the key layout of AWS log delivery
+        return found
+
+    def _bucket_policies(self, bucket: Resource) -> list[Resource]:
+        found = self.graph.referring_resources(bucket.logical_id,
+                                               types=("AWS::S3::BucketPolicy",),
+                                               under=("Properties", "Bucket"))
+        name = self._bucket_name(bucket)
+        if name:
+            found += [p for p in self.template.of_type("AWS::S3::BucketPolicy")
+                      if p not in found and render(p.properties.get("Bucket"),
+                                                   self.template) == name]
+        return found
+
+    # ------------------------------------------------------------------------- functions
+
+    def _handles(self, function: Resource) -> list[str]:
+        """The function and its aliases and versions: anything an invoker may point at."""
+        return [function.logical_id, *(r.logical_id for r in self.graph.referring_resources(
+            function.logical_id, types=FUNCTION_HANDLES, under=("Properties", "FunctionName")))]
+
+    def _invokers(self, function: Resource) -> tuple[Invoker, ...]:
+        found: list[Invoker] = []
+        resources = self.template.resources
+        for handle in self._handles(function):
+            for edge in self.graph.referrers(handle, kinds=("Ref", "GetAtt", "Sub")):
+                source = resources[edge.source_id]
+                if edge.under("Properties", "ServiceToken"):
+                    found.append(Invoker(Invocation.SYNC, edge.source_id,
+                                         f"custom resource `{edge.source_id}`", True))
+                elif source.type == "AWS::CloudFormation::Macro":
+                    found.append(Invoker(Invocation.SYNC, edge.source_id,
+                                         f"macro `{edge.source_id}`", True))
+                found += self._edge_invokers(edge, source.type)
+        for permission in self._permissions(function):
+            service = _service(resolve(permission.properties.get("Principal"), self.template),
+                               permission.properties.get("Principal"))
+            if service in PERMISSION_MODES:
+                found.append(Invoker(PERMISSION_MODES[service], permission.logical_id,
+                                     f"{SERVICE_NAMES[service]} (permission "
+                                     f"`{permission.logical_id}`)"))
+        return tuple(dict.fromkeys(found))
+
+    def _edge_invokers(self, edge: Edge, source_type: str) -> Iterator[Invoker]:
+        for invoker_type, under, mode, label in INVOKER_EDGES:
+            if source_type != invoker_type or not edge.under(*under):
+                continue
+            if invoker_type == "AWS::Events::Rule" and edge.path[5:6] != ("Arn",):
+                continue  # a dead-letter queue or role of the target, not the target
+            if invoker_type == FIREHOSE and "ProcessingConfiguration" not in edge.path:
+                continue
+            yield Invoker(mode, edge.source_id, f"{label} `{edge.source_id}`")
+            return
+
+    def _runs_at_edge(self, function: Resource) -> bool:
+        """A version of the function is associated with a CloudFront distribution (Lambda@Edge)
+        or deployed to a Greengrass core: it runs outside the stack's region."""
+        for handle in self._handles(function):
+            for edge in self.graph.referrers(handle, types=EDGE_TYPES):
+                if "LambdaFunctionAssociations" in edge.path or self.template.resources[
+                        edge.source_id].type != "AWS::CloudFront::Distribution":
+                    return True
+        return False
+
+    def _permissions(self, function: Resource) -> list[Resource]:
+        found: dict[str, Resource] = {}
+        for handle in self._handles(function):
+            for r in self.graph.referring_resources(handle, types=(PERMISSION,),
+                                                    under=("Properties", "FunctionName")):
+                found[r.logical_id] = r
+        name = _function_name(resolve(function.properties.get("FunctionName"), self.template))
+        if name and "FunctionName" in function.properties:
+            for permission in self.template.of_type(PERMISSION):
+                raw = permission.properties.get("FunctionName")
+                if permission.logical_id not in found and not (
+                        isinstance(raw, dict) and ("Ref" in raw or "Fn::GetAtt" in raw)) \
+                        and _function_name(resolve(raw, self.template)) == name:
+                    found[permission.logical_id] = permission
+        return list(found.values())
+
+    # ------------------------------------------------------------------- security groups
+
+    def _group_purposes(self, group: Resource) -> frozenset[Purpose]:
+        """A group attached to load balancers and to nothing else (an instance sharing it
+        would be open to the internet too); a public entry when one of them is
+        internet-facing."""
+        referrers = self.graph.referring_resources(group.logical_id)
+        balancers = self.graph.referring_resources(group.logical_id, types=BALANCERS,
+                                                   under=("Properties", "SecurityGroups"))
+        if not balancers or any(r.type not in BALANCERS + GROUP_RULES for r in referrers):
+            return frozenset()
+        found = {Purpose.LOAD_BALANCER_GROUP}
+        if any(resolve(b.properties.get("Scheme", "internet-facing"), self.template)
+               == "internet-facing" for b in balancers):
+            found.add(Purpose.PUBLIC_ENTRY)
+        return frozenset(found)
+
+    # ------------------------------------------------------------------------ retention
+
+    def _retention_over(self, resource: Resource, key: str, limit: int,
+                        default: int | None = None) -> bool:
+        if key not in resource.properties:
+            return default is None or default > limit  # absent: kept forever, or the default
+        value = as_int(resolve(resource.properties[key], self.template))
+        if value is None or isinstance(value, Unresolved):
+            return True
+        return value > limit
+
+
+def _function_name(value: Any) -> str | None:
+    """The bare function name in a literal name, partial or full ARN (qualifier dropped)."""
+    if not isinstance(value, str) or not value:
+        return None
+    if ":function:" in value:
+        return value.split(":function:", 1)[1].split(":", 1)[0]
+    return value.split(":", 1)[0]
+
+
+def _service(resolved: Any, raw: Any) -> str | None:
+    """`s3` for `s3.amazonaws.com` (also inside a Fn::Sub template)."""
+    if isinstance(resolved, Unresolved):
+        sub = raw.get("Fn::Sub") if isinstance(raw, dict) else None
+        resolved = sub if isinstance(sub, str) else (
+            sub[0] if isinstance(sub, list) and sub and isinstance(sub[0], str) else None)
+    if isinstance(resolved, str) and "." in resolved:
+        return resolved.split(".", 1)[0]
+    return None
+
+
+_ROLES: dict[int, Roles] = {}
+
+
+def roles_of(template: Template, graph: ResourceGraph) -> Roles:
+    """The one `Roles` of this template and graph (shared by the rules of a scan)."""
+    cached = _ROLES.get(id(graph))
+    if cached is not None and cached.graph is graph:
+        return cached
+    if len(_ROLES) > 8:
+        _ROLES.clear()
+    roles = _ROLES[id(graph)] = Roles(template, graph)
+    return roles
+
+
+# ------------------------------------------------------- the rule API's Context-level helpers
+
+
+def dead_letter_sources(ctx: Context, queue: Resource) -> list[str]:
+    """Logical ids of the resources that send their failures to `queue`."""
+    return roles_of(ctx.template, ctx.graph).dead_letter_sources(queue)
+
+
+def is_dead_letter_queue(ctx: Context, queue: Resource) -> bool:
+    return ctx.role(queue).has(Purpose.DEAD_LETTER)
+
+
+def is_deployment_helper(ctx: Context, function: Resource) -> bool:
+    """A function that only serves CloudFormation itself (the ServiceToken of custom
+    resources, a macro's function) with nothing that invokes it at run time: its failures
+    fail the deployment, where they are seen."""
+    return ctx.role(function).has(Purpose.DEPLOYMENT_HELPER)
