@@ -256,7 +256,9 @@ class ResourceGraph:
 
         graph: nx.DiGraph[str] = nx.DiGraph()
         for source, targets in self._ordering().items():
-            graph.add_edges_from((source, target) for target in targets)
+            # Sorted: set order follows string hashing, which differs per process, and the
+            # cycle networkx finds (the one the finding names) follows edge order.
+            graph.add_edges_from((source, target) for target in sorted(targets))
         cycles = []
         components = (c for c in nx.strongly_connected_components(graph)
                       if len(c) > 1 or any(graph.has_edge(n, n) for n in c))

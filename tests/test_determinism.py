@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,19 @@ def test_output_is_byte_identical_across_runs_jobs_and_file_order(
     assert _scan(reordered, output_format, 1, tmp_path / "reordered") == first
     assert _scan(reordered, output_format, 2, tmp_path / "parallel") == first
     assert _scan(files, output_format, 3, tmp_path / "parallel3") == first
+
+
+def test_output_does_not_depend_on_string_hashing(tmp_path: Path) -> None:
+    """Python salts string hashes per process, so set order differs between runs: a finding
+    that follows set order (which cycle of a loop is named) would change from run to run."""
+    files = [FIXTURES / "model_response" / "pipeline.yaml",
+             *sorted((FIXTURES / "rules" / "GRF001").glob("*.yaml"))]
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        result = subprocess.run(
+            [sys.executable, "-m", "cfnaudit", "scan", *map(str, files), "--format", "json"],
+            capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False, cwd=ROOT,
+            stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert result.returncode in (0, 1), result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
