@@ -505,7 +505,7 @@ def _resolve_ref(name: Any, template: Template) -> Any:
     parameter = template.parameters.get(name)
     if parameter is not None:
         if parameter.has_value:
-            return parameter.value
+            return _list_value(parameter.value) if parameter.is_list else parameter.value
         return Unresolved(f"parameter `{name}` has no default", {"Ref": name})
     if name in PSEUDO_PARAMETERS:
         return Unresolved(f"`{name}` is known only at deployment", {"Ref": name})
@@ -513,6 +513,17 @@ def _resolve_ref(name: Any, template: Template) -> Any:
         return Unresolved(f"the physical id of `{name}` is known only at deployment",
                           {"Ref": name})
     return Unresolved(f"`{name}` is not defined in the template", {"Ref": name})
+
+
+def _list_value(value: Any) -> Any:
+    """A list parameter's value as CloudFormation passes it: the text split on commas, each
+    item trimmed (a list written in the template or given by the user is taken as it is)."""
+    if isinstance(value, list):
+        return [_text(item).strip() if isinstance(item, (str, int, float)) else item
+                for item in value]
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [item.strip() for item in _text(value).split(",")]
+    return value
 
 
 def _resolve_if(arg: Any, template: Template, scenario: Scenario) -> Any:
