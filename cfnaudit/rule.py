@@ -63,6 +63,7 @@ from cfnaudit.policy import (  # policy analysis helpers, re-exported for rule f
     render,
     resources_of,
     role_policy_documents,
+    shown,
     statements,
     write_actions_allowed,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "resources_of",
     "role_policy_documents",
     "rule",
+    "shown",
     "statements",
     "sub_variables",
     "tag_property",
