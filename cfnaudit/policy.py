@@ -121,7 +121,7 @@ def _render(value: Any, template: Template | None, scenario: Scenario) -> str:
         return "${?}"
     (key, arg), = value.items()
     if key == "Ref" and isinstance(arg, str):
-        return _render_name(arg, template)
+        return _render_name(arg, template, scenario)
     if key == "Fn::GetAtt":
         name = arg if isinstance(arg, str) else (
             ".".join(str(a) for a in arg) if isinstance(arg, list) else "?")
@@ -183,11 +183,11 @@ def shown(text: str, noun: str = "value") -> str:
     return f"`{inline}`"
 
 
-def _render_name(name: str, template: Template | None) -> str:
+def _render_name(name: str, template: Template | None, scenario: Scenario) -> str:
     if name in _PSEUDO_TEXT:
         return _PSEUDO_TEXT[name]
     if template is not None and name in template.parameters:
-        literal = resolve({"Ref": name}, template)
+        literal = resolve({"Ref": name}, template, scenario)
         if isinstance(literal, list):
             return ",".join(str(item) for item in literal)
         if not isinstance(literal, Unresolved) and literal is not NO_VALUE:
@@ -213,7 +213,7 @@ def _render_sub(arg: Any, template: Template | None, scenario: Scenario) -> str:
             return _render(local[name], template, scenario)
         if "." in name:
             return "${" + name + "}"
-        return _render_name(name, template)
+        return _render_name(name, template, scenario)
 
     return _TOKEN.sub(substitute, text)
 

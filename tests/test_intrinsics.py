@@ -75,6 +75,29 @@ def test_list_parameters_resolve_to_lists() -> None:
     assert resolve({"Ref": "Cidrs"}, overridden) == ["0.0.0.0/0", "10.9.0.0/16"]
 
 
+def test_a_parameter_follows_the_conditions_of_the_scenario() -> None:
+    t = template_from("""
+        Parameters:
+          Consumer: {Type: String, Default: ""}
+          Env: {Type: String, Default: dev}
+        Conditions:
+          HasConsumer: !Not [!Equals [!Ref Consumer, ""]]
+          IsProd: !Equals [!Ref Env, prod]
+        Resources:
+          Queue: {Type: AWS::SQS::Queue}
+    """)
+    consumer = {"Fn::Sub": "arn:aws:iam::${Consumer}:root"}
+    assert resolve(consumer, t, (("HasConsumer", False),)) == "arn:aws:iam:::root"
+    unknown = resolve(consumer, t, (("HasConsumer", True),))
+    assert isinstance(unknown, Unresolved)
+    assert "`Consumer` is not its default when HasConsumer is true" in unknown.reason
+    assert resolve({"Ref": "Env"}, t, (("IsProd", True),)) == "prod"  # pinned by the Equals
+    assert resolve({"Ref": "Env"}, t, (("IsProd", False),)) == "dev"
+    assert resolve({"Ref": "Env"}, t, (("HasConsumer", True),)) == "dev"  # unrelated
+    overridden = build_template(decode_text(t.text), "t.yaml", {"Consumer": "1"})
+    assert resolve(consumer, overridden, (("HasConsumer", True),)) == "arn:aws:iam::1:root"
+
+
 def test_functions_evaluate_statically_where_possible() -> None:
     t = _template()
     assert resolve({"Fn::Sub": "q-${Env}-${!Literal}"}, t) == "q-dev-${Literal}"
