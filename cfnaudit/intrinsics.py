@@ -533,8 +533,8 @@ def _contradicted_by(name: str, template: Template, scenario: Scenario) -> Any:
         pinned = _pinned_value(expr, name, template) if outcome else None
         if pinned is not None:
             return pinned
-        state = "true" if outcome else "false"
-        return Unresolved(f"parameter `{name}` is not its default when {condition} is {state}",
+        # The scenario's own wording names the condition; the reason does not repeat it.
+        return Unresolved(f"parameter `{name}` is set to something other than its default",
                           {"Ref": name})
     return None
 

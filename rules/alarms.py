@@ -654,15 +654,22 @@ def glue_job_failure_alerting(ctx: Context) -> Iterator[Violation]:
 
 def _glue_alert_gaps(ctx: Context, index: AlarmIndex, job: Resource, alerts: list[GlueAlert],
                      failure_metrics: set[str], scenario: Scenario) -> Iterator[Violation]:
-    if any(m.metric in failure_metrics and m.namespace in (None, "Glue")
-           for m in index.watching(job, scenario)):
+    failure_alarms = [m for m in index.watching(job, scenario) if m.metric in failure_metrics]
+    if any(m.namespace in (None, "Glue") for m in failure_alarms):
         return
+    # An alarm on the job's failure metric in another namespace watches a series Glue never
+    # publishes: name it rather than say there is no alarm.
+    misplaced = ", ".join(dict.fromkeys(
+        f"alarm `{m.alarm.logical_id}` watches `{m.metric}` in namespace `{m.namespace}`, "
+        "but Glue publishes job metrics in `Glue`"
+        for m in failure_alarms))
     for state in ctx.option("required_states"):
         if not any(exists_in(a.events_rule, scenario) for a in alerts
                    if a.states is None or state in a.states):
+            missing = misplaced or "no alarm on its failure metrics"
             yield Violation(f"Glue job `{job.logical_id}` has no alert on {state} runs "
-                            "(no EventBridge rule notifying SNS, no alarm on its failure "
-                            "metrics)", job.path, key=state)
+                            f"(no EventBridge rule notifying SNS; {missing})", job.path,
+                            key=state)
 
 
 # ------------------------------------------------------------------------- alarm actions

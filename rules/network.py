@@ -1205,7 +1205,9 @@ def _spread(ctx: Context, vpc: Resource | None, subnets: list[Resource],
         noun, path = f"The VPC of subnet {names}", present[0].path
     if unknown:
         yield Violation(f"{noun}'s availability zones cannot be checked because "
-                        f"{unknown[0].reason}", path)
+                        f"{unknown[0].reason}", path, key="zones-unknown")
     else:
-        yield Violation(f"{noun} has subnets in only one availability zone "
-                        f"({_zone_text(zones)})", path)
+        # The zone, not the subnets: which subnets exist varies by scenario, the problem not.
+        zone = next(iter(zones), "")
+        yield Violation(f"{noun} has subnets in only one availability zone"
+                        + (f" ({zone})" if zone else ""), path)

@@ -90,7 +90,7 @@ def test_a_parameter_follows_the_conditions_of_the_scenario() -> None:
     assert resolve(consumer, t, (("HasConsumer", False),)) == "arn:aws:iam:::root"
     unknown = resolve(consumer, t, (("HasConsumer", True),))
     assert isinstance(unknown, Unresolved)
-    assert "`Consumer` is not its default when HasConsumer is true" in unknown.reason
+    assert "`Consumer` is set to something other than its default" in unknown.reason
     assert resolve({"Ref": "Env"}, t, (("IsProd", True),)) == "prod"  # pinned by the Equals
     assert resolve({"Ref": "Env"}, t, (("IsProd", False),)) == "dev"
     assert resolve({"Ref": "Env"}, t, (("HasConsumer", True),)) == "dev"  # unrelated
