@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cfnaudit.components import dead_letter_sources, is_dead_letter_queue, is_deployment_helper
+from cfnaudit.glue_scripts import ScriptLocation, script_deliverers, script_location
 from cfnaudit.intrinsics import (
     NO_CONDITIONS,
     NO_VALUE,
@@ -90,6 +91,7 @@ __all__ = [
     "Resource",
     "Rule",
     "Scenario",
+    "ScriptLocation",
     "Severity",
     "TagProperty",
     "Template",
@@ -126,6 +128,8 @@ __all__ = [
     "resources_of",
     "role_policy_documents",
     "rule",
+    "script_deliverers",
+    "script_location",
     "shown",
     "statements",
     "sub_variables",
