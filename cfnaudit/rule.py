@@ -23,7 +23,12 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from cfnaudit.components import dead_letter_sources, is_dead_letter_queue, is_deployment_helper
+from cfnaudit.components import (
+    dead_letter_sources,
+    is_dead_letter_queue,
+    is_deployment_helper,
+    stores_encrypted_with,
+)
 from cfnaudit.glue_scripts import ScriptLocation, script_deliverers, script_location
 from cfnaudit.intrinsics import (
     NO_CONDITIONS,
@@ -132,6 +137,7 @@ __all__ = [
     "script_location",
     "shown",
     "statements",
+    "stores_encrypted_with",
     "sub_variables",
     "tag_property",
     "taggable_types",
