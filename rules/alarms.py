@@ -668,7 +668,7 @@ def _glue_alert_gaps(ctx: Context, index: AlarmIndex, job: Resource, alerts: lis
                    if a.states is None or state in a.states):
             missing = misplaced or "no alarm on its failure metrics"
             yield Violation(f"Glue job `{job.logical_id}` has no alert on {state} runs "
-                            f"(no EventBridge rule notifying SNS; {missing})", job.path,
+                            f"(no EventBridge rule notifying SNS, {missing})", job.path,
                             key=state)
 
 
