@@ -234,6 +234,8 @@ def fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
             if scenario not in entry[1]:
                 entry[1].append(scenario)
     for ident, wordings in groups.items():
+        if len({v.severity for v, _ in wordings.values()}) > 1:
+            crowded.add(ident)  # an error and a warning are not one finding's two wordings
         if ident in crowded or len(wordings) == 1:
             for violation, scenarios in wordings.values():
                 when = _when(scenarios, every)

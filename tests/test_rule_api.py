@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cfnaudit.rule import Violation, fold
+from cfnaudit.rule import Severity, Violation, fold
 
 
 def test_everywhere_once_and_elsewhere_with_the_scenario() -> None:
@@ -68,3 +68,10 @@ def test_the_few_scenarios_left_out_are_named_instead_of_the_many_in() -> None:
     found = [((("A", a), ("B", b)), [] if not (a or b) else [problem])
              for a in (True, False) for b in (True, False)]
     assert [v.message for v in fold(found)] == ["p unless A is false and B is false"]
+
+
+def test_wordings_of_different_severity_stay_apart() -> None:
+    found = [((("A", True),), [Violation("open to all", ("R",), Severity.ERROR)]),
+             ((("A", False),), [Violation("open to the web", ("R",), Severity.WARNING)])]
+    assert [v.message for v in fold(found)] == ["open to all when A is true",
+                                                "open to the web when A is false"]
