@@ -312,9 +312,20 @@ def write_actions_allowed(statement: Mapping[str, Any], service: str) -> tuple[s
 
 def resources_of(statement: Mapping[str, Any], template: Template | None = None,
                  scenario: Scenario = NO_CONDITIONS) -> tuple[str, ...]:
-    """The `Resource` entries rendered to text (empty when the statement uses NotResource)."""
+    """The `Resource` entries rendered to text (empty when the statement uses NotResource);
+    a list parameter or `Fn::Split` gives one entry per item."""
     return tuple(item if isinstance(item, str) else render(item, template, scenario)
-                 for item in _items(statement.get("Resource")))
+                 for item in _listed(statement.get("Resource"), template, scenario))
+
+
+def _listed(value: Any, template: Template | None, scenario: Scenario) -> list[Any]:
+    """The entries of a policy value; an intrinsic that resolves to a list (a list parameter,
+    `Fn::Split`) gives its items."""
+    if isinstance(value, dict) and _is_intrinsic(value) and template is not None:
+        resolved = resolve(value, template, scenario)
+        if isinstance(resolved, list):
+            return resolved
+    return _items(value)
 
 
 # ---------------------------------------------------------------------------- principals
@@ -467,7 +478,8 @@ def conditions_of(statement: Mapping[str, Any], template: Template | None = None
         if not isinstance(entries, dict):
             continue
         for key, values in entries.items():
-            texts = tuple(render(v, template, scenario) for v in _items(values))
+            texts = tuple(render(v, template, scenario)
+                          for v in _listed(values, template, scenario))
             found.append(Condition(str(operator), str(key), texts))
     return tuple(found)
 

@@ -215,6 +215,21 @@ def test_principals_are_classified_in_one_place(kind: str, text: str, category: 
     assert principal.is_other_account() == (account not in (None, SAME_ACCOUNT))
 
 
+def test_list_valued_resources_are_split() -> None:
+    template = template_from("""
+        Parameters:
+          Arns: {Type: CommaDelimitedList, Default: "arn:aws:s3:::a/*, arn:aws:s3:::b/*"}
+          Accounts: {Type: "List<String>", Default: "111111111111,222222222222"}
+        Resources:
+          Topic: {Type: AWS::SNS::Topic}
+    """)
+    statement = {"Resource": {"Ref": "Arns"},
+                 "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "Accounts"}}}}
+    assert resources_of(statement, template) == ("arn:aws:s3:::a/*", "arn:aws:s3:::b/*")
+    assert condition_values(statement, "aws:SourceAccount", template=template) == (
+        "111111111111", "222222222222")
+
+
 def test_list_valued_principals_are_split() -> None:
     template = template_from("""
         Parameters:
