@@ -85,6 +85,8 @@ def _transitions(ctx: Context, bucket: Resource, variant: Variant,
                 continue
             path = bucket.at(*RULES_PATH, index, *where)
             storage_class = ctx.resolve(entry.get("StorageClass"), variant.scenario)
+            if not isinstance(storage_class, (str, Unresolved)):  # a list, a mapping: broken
+                storage_class = Unresolved(f"`StorageClass` {storage_class!r} is not a name")
             if "TransitionInDays" in entry:
                 days = _days(ctx.resolve(entry["TransitionInDays"], variant.scenario))
                 yield Transition(storage_class, days, (*path, "TransitionInDays"))
