@@ -77,7 +77,7 @@ def _judge(resource: Resource, attribute: str, value: Any) -> Iterator[Violation
         if resource.type not in SNAPSHOT_TYPES:
             yield Violation(f"{label} sets {attribute} to Snapshot, which this type does not "
                             "support", path)
-    elif value not in RETAINING:
+    elif not isinstance(value, str) or value not in RETAINING:  # a list is no policy
         yield Violation(f"{label} sets {attribute} to {value}, so its data is deleted with it",
                         path)
 
