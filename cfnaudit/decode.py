@@ -152,6 +152,14 @@ def decode_text(text: str, *, limits: Limits = Limits(), pure: bool = False
             return _decode_json(text, limits)
         except _NotJson:
             pass  # flow-style YAML that starts with a brace; the YAML parser decides
+        except _JsonSyntax as json_error:
+            # JSON is YAML's flow syntax, which also accepts what CloudFormation's own tools
+            # accept beyond strict JSON (trailing commas). Only when YAML fails too is the
+            # text broken, and the JSON error, which knows it was meant as JSON, is reported.
+            try:
+                return _decode_yaml(text, limits, pure)
+            except DecodeError:
+                raise json_error.error from None
     return _decode_yaml(text, limits, pure)
 
 
@@ -160,6 +168,31 @@ def decode_text(text: str, *, limits: Limits = Limits(), pure: bool = False
 
 class _NotJson(Exception):
     pass
+
+
+class _JsonSyntax(Exception):
+    def __init__(self, error: DecodeError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _json_syntax_error(text: str, exc: json.JSONDecodeError) -> DecodeError:
+    """The JSON error at the character that is wrong. The decoder stops at the next token,
+    often on the next line: a missing `,` or `:` belongs right after the previous token, and
+    a value expected after a `,` means that comma is one too many."""
+    before = text[:exc.pos].rstrip()
+    if before and "\n" in text[len(before):exc.pos]:
+        if exc.msg in ("Expecting ',' delimiter", "Expecting ':' delimiter"):
+            return DecodeError(f"invalid JSON: {exc.msg}", *_position(text, len(before)))
+        if before.endswith(",") and exc.msg.startswith("Expecting"):
+            return DecodeError("invalid JSON: trailing comma", *_position(text, len(before) - 1))
+    return DecodeError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -194,7 +227,7 @@ def _decode_json(text: str, limits: Limits) -> Decoded:
     except json.JSONDecodeError as exc:
         if _yaml_might_accept(text):
             raise _NotJson from None
-        raise DecodeError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        raise _JsonSyntax(_json_syntax_error(text, exc)) from None
     except _JsonConstant as exc:
         # Python's decoder accepts NaN and Infinity; JSON and CloudFormation do not.
         line, column, _ = _first_outside_strings(text, r"-?Infinity|NaN") or (1, 1, "")

@@ -500,7 +500,7 @@ def resolve(value: Any, template: Template, scenario: Scenario = NO_CONDITIONS) 
         return value
     (key, arg), = value.items()
     if key == "Ref":
-        return _resolve_ref(arg, template)
+        return _resolve_ref(arg, template, scenario)
     handler = _RESOLVERS.get(key)
     if handler is None:
         return value  # a plain one-key mapping, not an intrinsic
@@ -512,22 +512,122 @@ def resolve(value: Any, template: Template, scenario: Scenario = NO_CONDITIONS) 
         return Unresolved(f"the arguments of `{key}` are invalid", value)
 
 
-def _resolve_ref(name: Any, template: Template) -> Any:
+def _resolve_ref(name: Any, template: Template, scenario: Scenario = NO_CONDITIONS) -> Any:
     if not isinstance(name, str):
         return Unresolved("the `Ref` is malformed", {"Ref": name})
     if name == "AWS::NoValue":
         return NO_VALUE
     parameter = template.parameters.get(name)
     if parameter is not None:
-        if parameter.has_value:
-            return parameter.value
-        return Unresolved(f"parameter `{name}` has no default", {"Ref": name})
+        if not parameter.has_value:
+            return Unresolved(f"parameter `{name}` has no default", {"Ref": name})
+        if scenario and not parameter.overridden:
+            contradicted = _contradicted_by(name, template, scenario)
+            if contradicted is not None:
+                return contradicted
+        return _list_value(parameter.value) if parameter.is_list else parameter.value
     if name in PSEUDO_PARAMETERS:
         return Unresolved(f"`{name}` is known only at deployment", {"Ref": name})
     if name in template.resources:
         return Unresolved(f"the physical id of `{name}` is known only at deployment",
                           {"Ref": name})
     return Unresolved(f"`{name}` is not defined in the template", {"Ref": name})
+
+
+def _contradicted_by(name: str, template: Template, scenario: Scenario) -> Any:
+    """In a scenario whose conditions cannot hold with parameter `name` at its default, the
+    default is not what is deployed: the value a true `Equals` pins it to, else Unresolved.
+    (`HasConsumer` true means `ConsumerAccount` is not its empty default.)"""
+    defaults = _Defaults(template)
+    for condition, outcome in scenario:
+        expr = template.conditions.get(condition)
+        if expr is None or name not in defaults.parameters_of(condition):
+            continue
+        if defaults.evaluate(expr) is not (not outcome):
+            continue
+        pinned = _pinned_value(expr, name, template) if outcome else None
+        if pinned is not None:
+            return pinned
+        # The scenario's own wording names the condition; the reason does not repeat it.
+        return Unresolved(f"parameter `{name}` is set to something other than its default",
+                          {"Ref": name})
+    return None
+
+
+def _pinned_value(expr: Any, name: str, template: Template) -> Any:
+    """The literal of `Fn::Equals [!Ref name, literal]` (either order), else None."""
+    arg = expr.get("Fn::Equals") if isinstance(expr, dict) and len(expr) == 1 else None
+    if not (isinstance(arg, list) and len(arg) == 2):
+        return None
+    for side, other in ((arg[0], arg[1]), (arg[1], arg[0])):
+        if _ref_name(side) == name and _ref_name(other) is None:
+            literal = resolve(other, template)
+            if isinstance(literal, (str, int, float)) and not isinstance(literal, bool):
+                return literal
+    return None
+
+
+class _Defaults:
+    """Conditions evaluated with every parameter at its default: True, False, or None when
+    something in them is known only at deployment."""
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+
+    def parameters_of(self, condition: str) -> set[str]:
+        """Parameters a condition reads, through the conditions it refers to."""
+        found: set[str] = set()
+        seen: set[str] = set()
+        pending = [condition]
+        while pending:
+            current = pending.pop()
+            if current in seen or current not in self.template.conditions:
+                continue
+            seen.add(current)
+            for ref in find_references(self.template.conditions[current], ()):
+                if isinstance(ref, Reference) and ref.kind == "Condition":
+                    pending.append(ref.target)
+                elif isinstance(ref, Reference) and ref.target in self.template.parameters:
+                    found.add(ref.target)
+        return found
+
+    def evaluate(self, expr: Any, depth: int = 0) -> bool | None:
+        if depth > 32:  # a cycle of conditions (reported by the graph)
+            return None
+        if isinstance(expr, bool):
+            return expr
+        if not isinstance(expr, dict) or len(expr) != 1:
+            return None
+        (key, arg), = expr.items()
+        if key == "Condition" and isinstance(arg, str):
+            inner = self.template.conditions.get(arg)
+            return None if inner is None else self.evaluate(inner, depth + 1)
+        if key == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+            left, right = (resolve(side, self.template) for side in arg)
+            if not all(isinstance(v, (str, int, float, bool)) for v in (left, right)):
+                return None
+            return _text(left) == _text(right)
+        if not isinstance(arg, list):
+            return None
+        values = [self.evaluate(item, depth + 1) for item in arg]
+        if key == "Fn::Not" and len(values) == 1:
+            return None if values[0] is None else not values[0]
+        if key == "Fn::And":
+            return False if False in values else None if None in values else True
+        if key == "Fn::Or":
+            return True if True in values else None if None in values else False
+        return None
+
+
+def _list_value(value: Any) -> Any:
+    """A list parameter's value as CloudFormation passes it: the text split on commas, each
+    item trimmed (a list written in the template or given by the user is taken as it is)."""
+    if isinstance(value, list):
+        return [_text(item).strip() if isinstance(item, (str, int, float)) else item
+                for item in value]
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [item.strip() for item in _text(value).split(",")]
+    return value
 
 
 def _resolve_if(arg: Any, template: Template, scenario: Scenario) -> Any:
@@ -635,7 +735,7 @@ def _resolve_sub(arg: Any, template: Template, scenario: Scenario) -> Any:
         elif "." in name:
             value = Unresolved(f"`{name}` is known only at deployment")
         else:
-            value = _resolve_ref(name, template)
+            value = _resolve_ref(name, template, scenario)
         if isinstance(value, (Unresolved, dict, list)):
             failure.append(value if isinstance(value, Unresolved)
                            else Unresolved(f"`{name}` is not a string"))

@@ -48,6 +48,7 @@ __all__ = [
     "bucket_arns",
     "bucket_name",
     "bucket_policies",
+    "classify_principal",
     "condition_values",
     "conditions_of",
     "effect_of",
@@ -61,6 +62,7 @@ __all__ = [
     "render",
     "resources_of",
     "role_policy_documents",
+    "shown",
     "statements",
     "write_actions_allowed",
 ]
@@ -119,7 +121,7 @@ def _render(value: Any, template: Template | None, scenario: Scenario) -> str:
         return "${?}"
     (key, arg), = value.items()
     if key == "Ref" and isinstance(arg, str):
-        return _render_name(arg, template)
+        return _render_name(arg, template, scenario)
     if key == "Fn::GetAtt":
         name = arg if isinstance(arg, str) else (
             ".".join(str(a) for a in arg) if isinstance(arg, list) else "?")
@@ -153,14 +155,39 @@ def _opaque(value: Any, template: Template | None) -> str:
                 template is None or ref.target in template.parameters
         ) and not ref.target.startswith("AWS::"):
             return "${" + ref.target + "}"
-    return "${" + str(next(iter(value))) + "}"
+    (function, arg), = value.items()
+    if function == "Fn::FindInMap" and isinstance(arg, list) and arg and isinstance(arg[0], str):
+        return "${" + f"{function}{_OVER}{arg[0]}" + "}"
+    return "${" + str(function) + "}"
 
 
-def _render_name(name: str, template: Template | None) -> str:
+_OVER = " over "  # `${Fn::FindInMap over ElbAccounts}`: the function and the mapping it reads
+_FUNCTION_TOKEN = re.compile(r"\$\{(Fn::\w+)(?: over ([^}]*))?\}")
+
+
+def shown(text: str, noun: str = "value") -> str:
+    """Rendered text for a message. Plain text is quoted; a value known only through a
+    function is described (`the account from `Fn::FindInMap` over `ElbAccounts``) instead of
+    printed as the `${Fn::FindInMap}` token, alone or inside a longer text."""
+    def describe(match: re.Match[str]) -> str:
+        function, source = match.groups()
+        return f"from `{function}`" + (f" over `{source}`" if source else "")
+
+    whole = _FUNCTION_TOKEN.fullmatch(text)
+    if whole:
+        return f"the {noun} {describe(whole)}"
+    if text == "${?}":
+        article = "an" if noun[:1] in ("a", "e", "i", "o", "u") else "a"
+        return f"{article} {noun} that cannot be read before deployment"
+    inline = _FUNCTION_TOKEN.sub(lambda m: f"<{noun} {describe(m).replace('`', '')}>", text)
+    return f"`{inline}`"
+
+
+def _render_name(name: str, template: Template | None, scenario: Scenario) -> str:
     if name in _PSEUDO_TEXT:
         return _PSEUDO_TEXT[name]
     if template is not None and name in template.parameters:
-        literal = resolve({"Ref": name}, template)
+        literal = resolve({"Ref": name}, template, scenario)
         if isinstance(literal, list):
             return ",".join(str(item) for item in literal)
         if not isinstance(literal, Unresolved) and literal is not NO_VALUE:
@@ -186,7 +213,7 @@ def _render_sub(arg: Any, template: Template | None, scenario: Scenario) -> str:
             return _render(local[name], template, scenario)
         if "." in name:
             return "${" + name + "}"
-        return _render_name(name, template)
+        return _render_name(name, template, scenario)
 
     return _TOKEN.sub(substitute, text)
 
@@ -329,26 +356,85 @@ def write_actions_allowed(statement: Mapping[str, Any], service: str) -> tuple[s
 
 def resources_of(statement: Mapping[str, Any], template: Template | None = None,
                  scenario: Scenario = NO_CONDITIONS) -> tuple[str, ...]:
-    """The `Resource` entries rendered to text (empty when the statement uses NotResource)."""
+    """The `Resource` entries rendered to text (empty when the statement uses NotResource);
+    a list parameter or `Fn::Split` gives one entry per item."""
     return tuple(item if isinstance(item, str) else render(item, template, scenario)
-                 for item in _items(statement.get("Resource")))
+                 for item in _listed(statement.get("Resource"), template, scenario))
+
+
+def _listed(value: Any, template: Template | None, scenario: Scenario) -> list[Any]:
+    """The entries of a policy value; an intrinsic that resolves to a list (a list parameter,
+    `Fn::Split`) gives its items."""
+    if isinstance(value, dict) and _is_intrinsic(value) and template is not None:
+        resolved = resolve(value, template, scenario)
+        if isinstance(resolved, list):
+            return resolved
+    return _items(value)
 
 
 # ---------------------------------------------------------------------------- principals
 
 _ACCOUNT_ID = re.compile(r"\d{12}")
-_IAM_ARN = re.compile(r"arn:[^:]*:(?:iam|sts)::(\$\{AWS::AccountId\}|[^:]*):")
+_IAM_ARN = re.compile(r"arn:[^:]*:(?:iam|sts)::(\$\{[^}]*\}|[^:]*):(.*)", re.DOTALL)
 _ATTRIBUTE_TOKEN = re.compile(r"\$\{[^}.:]+\.[^}]+\}")
+_CLOUDFRONT_OAI = "user/CloudFront Origin Access Identity "
+
+# What a principal is, decided once here for every rule (`Principal.category`).
+EVERYONE = "everyone"  # `*`: any AWS principal
+ACCOUNT = "account"  # an account as a whole: its id, its root ARN, or an unknown account value
+IDENTITY = "identity"  # a role, user or session in an account (the stack's own resources too)
+SERVICE = "service"  # an AWS service principal (`logs.amazonaws.com`)
+CLOUDFRONT_OAI = "cloudfront-oai"  # `arn:aws:iam::cloudfront:user/CloudFront Origin Access ...`
+FEDERATED = "federated"  # a SAML or OIDC provider, Cognito identity pools
+CANONICAL_USER = "canonical-user"  # an S3 canonical user id (a CloudFront OAI's, usually)
+UNKNOWN = "unknown"  # written in no form IAM accepts for an account
+
+
+def classify_principal(kind: str, text: str) -> tuple[str, str | None]:
+    """(category, account) of a principal given its key (AWS, Service, ...) and rendered
+    text. The account is `*`, SAME_ACCOUNT, a 12-digit id or the `${...}` token of a value
+    known only at deployment; None when the principal is not an account's (services, the
+    CloudFront OAI, federated and canonical users, malformed text): no account is invented."""
+    if kind == "Service":
+        return SERVICE, None
+    if kind == "Federated":
+        return FEDERATED, None
+    if kind == "CanonicalUser":
+        return CANONICAL_USER, None
+    if kind not in ("*", "AWS"):
+        return UNKNOWN, None
+    if text == "*":
+        return EVERYONE, "*"
+    if text == SAME_ACCOUNT:
+        return ACCOUNT, SAME_ACCOUNT
+    if _ATTRIBUTE_TOKEN.fullmatch(text):
+        return IDENTITY, SAME_ACCOUNT  # a role or user created in the stack
+    if _ACCOUNT_ID.fullmatch(text) or (text.startswith("${") and text.endswith("}")):
+        return ACCOUNT, text  # a token: an account id or ARN from a parameter, an import, ...
+    match = _IAM_ARN.fullmatch(text)
+    if match is None:
+        return UNKNOWN, None
+    account, resource = match.groups()
+    if account == "cloudfront" and resource.startswith(_CLOUDFRONT_OAI):
+        return CLOUDFRONT_OAI, None
+    if not (_ACCOUNT_ID.fullmatch(account) or _TOKEN.fullmatch(account)):
+        return UNKNOWN, None
+    return (ACCOUNT if resource == "root" else IDENTITY), account
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """One principal of a statement: `kind` is AWS, Service, Federated, CanonicalUser or `*`
-    (the bare `Principal: "*"`); `text` is the rendered value."""
+    """One principal of a statement: `kind` is the key it is written under (AWS, Service,
+    Federated, CanonicalUser, or `*` for a bare `Principal: "*"`); `text` is the rendered
+    value; `category` says what it is (see `classify_principal`)."""
 
     kind: str
     text: str
     value: Any = None
+
+    @property
+    def category(self) -> str:
+        return classify_principal(self.kind, self.text)[0]
 
     @property
     def is_everyone(self) -> bool:
@@ -356,21 +442,16 @@ class Principal:
 
     @property
     def account(self) -> str | None:
-        """For AWS principals: `*`, SAME_ACCOUNT, a 12-digit id, or the unknown token text
-        (e.g. `${ConsumerAccount}`, a parameter without a default). None for services."""
-        if self.kind not in ("*", "AWS"):
-            return None
-        text = self.text
-        if text == "*":
-            return "*"
-        if text == SAME_ACCOUNT or _ATTRIBUTE_TOKEN.fullmatch(text):
-            return SAME_ACCOUNT  # the stack's account, or a role/user created in the stack
-        if _ACCOUNT_ID.fullmatch(text):
-            return text
-        match = _IAM_ARN.match(text)
-        if match:
-            return SAME_ACCOUNT if match.group(1) == SAME_ACCOUNT else match.group(1)
-        return text
+        """The account the principal belongs to: `*`, SAME_ACCOUNT, a 12-digit id, or the
+        token of an account known only at deployment (e.g. `${ConsumerAccount}`, a parameter
+        without a default). None for anything that is not an account's principal."""
+        return classify_principal(self.kind, self.text)[1]
+
+    @property
+    def shown(self) -> str:
+        """The principal for a message: quoted text, with values known only at deployment
+        described rather than printed as tokens."""
+        return shown(self.text, "account" if self.account is not None else "principal")
 
     def is_other_account(self, stack_account: str = "") -> bool:
         """True for `*`, literal accounts other than `stack_account`, and unknown accounts
@@ -441,7 +522,8 @@ def conditions_of(statement: Mapping[str, Any], template: Template | None = None
         if not isinstance(entries, dict):
             continue
         for key, values in entries.items():
-            texts = tuple(render(v, template, scenario) for v in _items(values))
+            texts = tuple(render(v, template, scenario)
+                          for v in _listed(values, template, scenario))
             found.append(Condition(str(operator), str(key), texts))
     return tuple(found)
 

@@ -624,3 +624,30 @@ def is_deployment_helper(ctx: Context, function: Resource) -> bool:
     resources, a macro's function) with nothing that invokes it at run time: its failures
     fail the deployment, where they are seen."""
     return ctx.role(function).has(Purpose.DEPLOYMENT_HELPER)
+
+
+# (store type, property below which a reference to a key means "encrypted at rest with it")
+ENCRYPTION_EDGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("AWS::S3::Bucket", ("Properties", "BucketEncryption")),
+    ("AWS::DynamoDB::Table", ("Properties", "SSESpecification")),
+    ("AWS::DynamoDB::GlobalTable", ("Properties", "SSESpecification")),
+    ("AWS::SNS::Topic", ("Properties", "KmsMasterKeyId")),
+    ("AWS::SQS::Queue", ("Properties", "KmsMasterKeyId")),
+)
+
+
+def stores_encrypted_with(ctx: Context, key: Resource) -> list[str]:
+    """Logical ids of the buckets, tables, topics and queues that `key` (an `AWS::KMS::Key`,
+    or an alias of one) encrypts at rest. Those services call KMS themselves: a role that
+    holds `kms:Decrypt` for them does not call KMS from its own network."""
+    keys = [key]
+    if key.type == "AWS::KMS::Alias":
+        keys += ctx.targets_at(key, "Properties", "TargetKeyId", types=("AWS::KMS::Key",))
+    else:
+        keys += ctx.referring_resources(key, types=("AWS::KMS::Alias",),
+                                        under=("Properties", "TargetKeyId"))
+    found = []
+    for each in keys:
+        for store_type, under in ENCRYPTION_EDGES:
+            found += [e.source_id for e in ctx.referrers(each, types=(store_type,), under=under)]
+    return list(dict.fromkeys(found))

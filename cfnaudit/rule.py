@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cfnaudit.decode import parse_json_text
+from cfnaudit.glue_scripts import ScriptLocation, script_deliverers, script_location
 from cfnaudit.intrinsics import (
     NO_CONDITIONS,
     NO_VALUE,
@@ -64,6 +65,7 @@ from cfnaudit.policy import (  # policy analysis helpers, re-exported for rule f
     render,
     resources_of,
     role_policy_documents,
+    shown,
     statements,
     write_actions_allowed,
 )
@@ -81,6 +83,7 @@ from cfnaudit.roles import (  # what resources are for, re-exported for rule fil
     is_dead_letter_queue,
     is_deployment_helper,
     roles_of,
+    stores_encrypted_with,
 )
 from cfnaudit.taggable import TagProperty, tag_property, taggable_types
 from cfnaudit.template import Output, Parameter, Resource, Template
@@ -127,6 +130,7 @@ __all__ = [
     "Roles",
     "Rule",
     "Scenario",
+    "ScriptLocation",
     "Severity",
     "TagProperty",
     "Template",
@@ -172,8 +176,12 @@ __all__ = [
     "resources_of",
     "role_policy_documents",
     "rule",
+    "script_deliverers",
+    "script_location",
     "shape",
+    "shown",
     "statements",
+    "stores_encrypted_with",
     "sub_variables",
     "tag_property",
     "taggable_types",
@@ -255,25 +263,64 @@ def rule(*, code: str, name: str, severity: Severity, category: str,
 def fold(found: list[tuple[Scenario, list[Violation]]]) -> Iterator[Violation]:
     """Merge per-scenario results. A violation found in every scenario is reported once,
     plainly; one found in some gets " when ..." naming the fewest conditions that tell those
-    scenarios apart from the rest (not every condition of the scenario)."""
+    scenarios apart from the rest (not every condition of the scenario). One problem (the
+    same path and key) worded differently in different scenarios is one violation that lists
+    each wording with its scenarios."""
     if not found:  # the resource exists in no scenario: its condition can never hold
         return
-    occurrences: dict[tuple[str, Path, str], tuple[Violation, list[Scenario]]] = {}
+    every = [scenario for scenario, _ in found]
+    groups: dict[tuple[Path, str], dict[str, tuple[Violation, list[Scenario]]]] = {}
+    crowded: set[tuple[Path, str]] = set()  # several problems share a path and key
     for scenario, violations in found:
+        seen_here: dict[tuple[Path, str], str] = {}
         for v in violations:
-            ident = (v.message, v.path, v.key)
-            entry = occurrences.setdefault(ident, (v, []))
+            ident = (v.path, v.key)
+            if seen_here.setdefault(ident, v.message) != v.message:
+                crowded.add(ident)
+            entry = groups.setdefault(ident, {}).setdefault(v.message, (v, []))
             if scenario not in entry[1]:
                 entry[1].append(scenario)
-    every = [scenario for scenario, _ in found]
-    for violation, scenarios in occurrences.values():
-        if len(scenarios) == len(set(every)):
-            yield violation
+    for ident, wordings in groups.items():
+        if len({v.severity for v, _ in wordings.values()}) > 1:
+            crowded.add(ident)  # an error and a warning are not one finding's two wordings
+        if ident in crowded or len(wordings) == 1:
+            for violation, scenarios in wordings.values():
+                when = _when(scenarios, every)
+                yield replace(violation, message=f"{violation.message} {when}" if when
+                              else violation.message)
             continue
-        for condition in _distinguishing(scenarios, every):
-            when = describe(condition)
-            yield replace(violation, message=f"{violation.message} {when}" if when
-                          else violation.message)
+        first = next(iter(wordings.values()))[0]
+        yield replace(first, message=_merged([(m, _when(s, every))
+                                              for m, (_, s) in wordings.items()]))
+
+
+def _when(scenarios: list[Scenario], every: list[Scenario]) -> str:
+    """"when A is true" (several such joined), or "unless ..." when the scenarios left out are
+    fewer to name; empty when `scenarios` are all of them."""
+    if len(scenarios) == len(set(every)):
+        return ""
+    inside = _distinguishing(scenarios, every)
+    outside = _distinguishing([s for s in every if s not in scenarios], every)
+    if len(outside) < len(inside):  # "unless A is false": fewer words than listing the rest
+        return "unless " + ", or ".join(describe(c).removeprefix("when ") for c in outside)
+    return ", or ".join(w for w in (describe(c) for c in inside) if w)
+
+
+def _merged(wordings: list[tuple[str, str]]) -> str:
+    """`VPC X has ... zone (a) when P is true; (b) when P is false`: the words all wordings
+    start with once, then each rest with its scenarios."""
+    split = [message.split(" ") for message, _ in wordings]
+    shared = 0
+    while all(len(words) > shared + 1 for words in split) and \
+            len({words[shared] for words in split}) == 1:
+        shared += 1
+    while shared and " ".join(split[0][:shared]).count("(") > \
+            " ".join(split[0][:shared]).count(")"):
+        shared -= 1  # never cut inside parentheses: `(zone #0)` / `(zone #1)` stay whole
+    head = " ".join(split[0][:shared]) if shared >= 3 else ""
+    parts = [" ".join(words[shared if head else 0:]) + (f" {when}" if when else "")
+             for words, (_, when) in zip(split, wordings, strict=True)]
+    return f"{head} " + "; ".join(parts) if head else "; ".join(parts)
 
 
 def _distinguishing(inside: list[Scenario], every: list[Scenario]) -> list[Scenario]:

@@ -42,6 +42,19 @@ class Parameter:
     def path(self) -> Path:
         return ("Parameters", self.name)
 
+    @property
+    def is_list(self) -> bool:
+        """`CommaDelimitedList`, `List<...>` and the SSM parameter types over them: a `Ref`
+        to such a parameter is a list, not the comma-separated text it is written as."""
+        return is_list_type(self.type)
+
+
+def is_list_type(type_name: str) -> bool:
+    inner = type_name.strip()
+    if inner.startswith("AWS::SSM::Parameter::Value<") and inner.endswith(">"):
+        inner = inner[len("AWS::SSM::Parameter::Value<"):-1].strip()
+    return inner == "CommaDelimitedList" or inner.startswith("List<")
+
 
 @dataclass(frozen=True, slots=True)
 class Resource:

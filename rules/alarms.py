@@ -678,15 +678,22 @@ def glue_job_failure_alerting(ctx: Context) -> Iterator[Violation]:
 
 def _glue_alert_gaps(ctx: Context, index: AlarmIndex, job: Resource, alerts: list[GlueAlert],
                      failure_metrics: set[str], scenario: Scenario) -> Iterator[Violation]:
-    if any(m.metric in failure_metrics and m.namespace in (None, "Glue")
-           for m in index.watching(job, scenario)):
+    failure_alarms = [m for m in index.watching(job, scenario) if m.metric in failure_metrics]
+    if any(m.namespace in (None, "Glue") for m in failure_alarms):
         return
+    # An alarm on the job's failure metric in another namespace watches a series Glue never
+    # publishes: name it rather than say there is no alarm.
+    misplaced = ", ".join(dict.fromkeys(
+        f"alarm `{m.alarm.logical_id}` watches `{m.metric}` in namespace `{m.namespace}`, "
+        "but Glue publishes job metrics in `Glue`"
+        for m in failure_alarms))
     for state in ctx.option("required_states"):
         if not any(exists_in(a.events_rule, scenario) for a in alerts
                    if a.states is None or state in a.states):
+            missing = misplaced or "no alarm on its failure metrics"
             yield Violation(f"Glue job `{job.logical_id}` has no alert on {state} runs "
-                            "(no EventBridge rule notifying SNS, no alarm on its failure "
-                            "metrics)", job.path, key=state)
+                            f"(no EventBridge rule notifying SNS, {missing})", job.path,
+                            key=state)
 
 
 # ------------------------------------------------------------------------- alarm actions
@@ -829,6 +836,45 @@ def alarm_notifies_sns(ctx: Context) -> Iterator[Violation]:
 # --------------------------------------------------------------------- metric dimensions
 
 
+# Namespaces AWS itself publishes to without the `AWS/` prefix (CloudWatch agent, Container and
+# Lambda Insights, Glue job metrics, Synthetics canaries, MWAA, Application Signals).
+AWS_NAMESPACES = frozenset({
+    "CWAgent", "Glue", "ContainerInsights", "ContainerInsights/Prometheus",
+    "ECS/ContainerInsights", "ECS/ContainerInsights/Prometheus", "LambdaInsights",
+    "CloudWatchSynthetics", "AmazonMWAA", "ApplicationSignals",
+})
+
+METRIC_FILTER = "AWS::Logs::MetricFilter"
+
+
+def is_aws_namespace(namespace: str) -> bool:
+    return namespace.startswith("AWS/") or namespace in AWS_NAMESPACES
+
+
+def filter_dimensions(ctx: Context, scenario: Scenario) -> dict[tuple[str, str], set[str]]:
+    """(namespace, metric name) -> the dimension keys of the stack's metric filters that
+    publish it. A metric made by a filter has exactly the dimensions the filter declares."""
+    published: dict[tuple[str, str], set[str]] = {}
+    for metric_filter in ctx.resources(METRIC_FILTER):
+        if not exists_in(metric_filter, scenario):
+            continue
+        transformations = in_scenario(metric_filter.properties.get("MetricTransformations"),
+                                      scenario)
+        for item in transformations if isinstance(transformations, list) else ():
+            if not isinstance(item, Mapping):
+                continue
+            namespace = ctx.literal(item.get("MetricNamespace"), scenario)
+            name = ctx.literal(item.get("MetricName"), scenario)
+            if namespace is None or name is None:
+                continue
+            dimensions = item.get("Dimensions")
+            keys = {ctx.literal(d.get("Key"), scenario)
+                    for d in (dimensions if isinstance(dimensions, list) else ())
+                    if isinstance(d, Mapping)}
+            published.setdefault((namespace, name), set()).update(k for k in keys if k)
+    return published
+
+
 def _custom_metric_violations(ctx: Context, alarm: Resource, variant: Variant
                               ) -> Iterator[Violation]:
     wanted = ctx.option("dimension")
@@ -842,13 +888,14 @@ def _custom_metric_violations(ctx: Context, alarm: Resource, variant: Variant
         metric = stat.get("Metric") if isinstance(stat, dict) else None
         if isinstance(metric, dict):
             specs.append((metric, ("Properties", "Metrics", i, "MetricStat", "Metric")))
+    filters = filter_dimensions(ctx, variant.scenario) if specs else {}
     for spec, where in specs:
         namespace = ctx.resolve(spec.get("Namespace"), variant.scenario)
         if isinstance(namespace, Unresolved):
             yield Violation(f"Alarm `{alarm.logical_id}` namespace cannot be checked because "
                             f"{namespace.reason}", alarm.at(*where, "Namespace"))
             continue
-        if not isinstance(namespace, str) or namespace.startswith("AWS/"):
+        if not isinstance(namespace, str) or is_aws_namespace(namespace):
             continue
         dimensions = spec.get("Dimensions")
         names = [ctx.read_text(d.get("Name"), variant.scenario, what="Name")
@@ -856,6 +903,23 @@ def _custom_metric_violations(ctx: Context, alarm: Resource, variant: Variant
                  if isinstance(d, dict)]
         path = alarm.at(*where, "Dimensions") if dimensions is not None \
             else alarm.at(*where, "Namespace")
+        metric_name = ctx.literal(spec.get("MetricName"), variant.scenario)
+        published = filters.get((namespace, metric_name or ""))
+        if published is not None:
+            # Made by a metric filter of the stack: the series has the filter's dimensions and
+            # no others, so an environment dimension is right only if the filter writes one.
+            extra = sorted(str(n) for n in names if isinstance(n, str) and n not in published)
+            if extra:
+                listed = ", ".join(f"`{n}`" for n in extra)
+                yield Violation(f"Alarm `{alarm.logical_id}` sets dimension {listed} on "
+                                f"`{namespace}`/`{metric_name}`, which the stack's metric "
+                                "filter publishes without it: the alarm watches a series "
+                                "that never exists", path, key="filter")
+            elif wanted in published and wanted not in names:
+                yield Violation(f"Alarm `{alarm.logical_id}` watches custom namespace "
+                                f"`{namespace}` without the `{wanted}` dimension that its "
+                                "metric filter publishes", path)
+            continue
         unknown = next((n for n in names if isinstance(n, Unresolved)), None)
         if wanted not in names and unknown is not None:
             yield Violation(f"Alarm `{alarm.logical_id}` dimensions cannot be checked because "
@@ -873,9 +937,13 @@ def custom_metric_environment_dimension(ctx: Context) -> Iterator[Violation]:
 
     ## What it does
     For every metric an alarm watches (the alarm's own metric or each `MetricStat` of a
-    metric-math alarm) whose `Namespace` does not start with `AWS/`, requires a dimension
-    named `dimension` (default `Environment`). A namespace that cannot be resolved is
-    reported as unverifiable.
+    metric-math alarm) in a custom namespace, requires a dimension named `dimension` (default
+    `Environment`). Namespaces AWS publishes to are not custom, with the `AWS/` prefix or
+    without it (`Glue`, `CWAgent`, `ContainerInsights`, `LambdaInsights`, ...). A metric
+    that an `AWS::Logs::MetricFilter` of the stack publishes has exactly the dimensions the
+    filter declares: the environment dimension is required only when the filter writes it,
+    and a dimension the filter does not write is reported (the alarm would watch a series
+    that never exists). A namespace that cannot be resolved is reported as unverifiable.
 
     ## Why is this bad?
     Custom metrics published without an environment dimension from dev, staging and prod land

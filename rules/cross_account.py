@@ -32,6 +32,7 @@ from cfnaudit.rule import (
     resources_of,
     role_policy_documents,
     rule,
+    shown,
     statements,
     write_actions_allowed,
 )
@@ -93,7 +94,7 @@ def _trust_violations(ctx: Context, role: Resource, v: Variant) -> Iterator[Viol
         outsiders = outside_principals(ctx, statement, v.scenario)
         if not outsiders:
             continue
-        who = ", ".join(f"`{p.text}`" for p in outsiders)
+        who = ", ".join(p.shown for p in outsiders)
         if condition_values(statement, "sts:ExternalId", ("StringEquals",), ctx.template):
             continue
         elsewhere = [c.operator for c in conditions_of(statement) if c.key_is("sts:ExternalId")]
@@ -248,7 +249,9 @@ def _key_consistency(ctx: Context, bucket: Resource, key: Resource, policies: li
                 detail = ("grants it `kms:Decrypt` without a `kms:ViaService` condition "
                           "limiting use to S3" if grant == "direct"
                           else "does not grant it `kms:Decrypt`")
-                yield Violation(f"Bucket `{bucket.logical_id}` lets account `{account}` read "
+                reader = shown(account, "account")
+                reader = f"account {reader}" if reader.startswith("`") else reader
+                yield Violation(f"Bucket `{bucket.logical_id}` lets {reader} read "
                                 f"objects encrypted with key `{key.logical_id}`, whose policy "
                                 f"{detail}", path, key=account)
 
@@ -384,7 +387,7 @@ def _write_grants(ctx: Context, policy: Resource, v: Variant) -> Iterator[Violat
         resources = resources_of(statement, ctx.template, v.scenario)
         if not writes or (resources and all(_LOG_DELIVERY in r for r in resources)):
             continue
-        who = ", ".join(f"`{p.text}`" for p in outsiders)
+        who = ", ".join(p.shown for p in outsiders)
         shown = ", ".join(f"`{a}`" for a in writes[:3]) + (
             f" and {len(writes) - 3} more" if len(writes) > 3 else "")
         yield Violation(f"Bucket policy `{policy.logical_id}` lets {who} in another account "

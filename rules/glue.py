@@ -6,8 +6,6 @@ Python shell and Ray jobs size and version themselves differently and are left o
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,13 +18,12 @@ from cfnaudit.rule import (
     Violation,
     mapping_or_empty,
     rule,
-    sub_variables,
+    script_deliverers,
+    script_location,
 )
 
 JOB = "AWS::Glue::Job"
-BUCKET = "AWS::S3::Bucket"
 SPARK_COMMANDS = frozenset({"glueetl", "gluestreaming"})
-DELIVERER_TYPES = ("AWS::CloudFormation::CustomResource", "AWS::Lambda::Function")
 
 
 def command_name(ctx: Context, properties: Mapping[str, Any]) -> str | Unresolved:
@@ -341,91 +338,15 @@ def glue_job_timeout_retries(ctx: Context) -> Iterator[Violation]:
 # ---------------------------------------------------------------------- script delivery
 
 
-def sketch(ctx: Context, value: Any) -> str | None:
-    """A string value as Fn::Sub text: references as `${Name}`, parameters with a default
-    substituted. None when it is not string-like."""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    (key, arg), = value.items()
-    if key == "Ref" and isinstance(arg, str):
-        literal = ctx.resolve(value)
-        return literal if isinstance(literal, str) else "${" + arg + "}"
-    if key == "Fn::GetAtt":
-        parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
-        return "${" + ".".join(str(p) for p in parts) + "}"
-    if key == "Fn::Sub":
-        text = arg[0] if isinstance(arg, list) and arg else arg
-        local = arg[1] if isinstance(arg, list) and len(arg) == 2 else {}
-        if not isinstance(text, str):
-            return None
-        for variable in set(sub_variables(text)):
-            replacement = None
-            if isinstance(local, dict) and variable in local:
-                replacement = sketch(ctx, local[variable])
-            elif "." not in variable and variable in ctx.template.parameters:
-                literal = ctx.resolve({"Ref": variable})
-                replacement = literal if isinstance(literal, str) else None
-            if replacement is not None:
-                text = text.replace("${" + variable + "}", replacement)
-        return text
-    if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 \
-            and isinstance(arg[1], list):
-        parts = [sketch(ctx, v) for v in arg[1]]
-        return str(arg[0]).join(p if p is not None else "${?}" for p in parts)
-    literal = ctx.resolve(value)
-    return literal if isinstance(literal, str) else None
-
-
-_S3_URL = re.compile(r"^s3://([^/]+)/(.+)$")
-
-
-def _bucket_names(ctx: Context) -> dict[str, Resource]:
-    """Literal bucket names (parameter defaults resolved) of the stack's buckets."""
-    names = {}
-    for bucket in ctx.template.of_type(BUCKET):
-        literal = ctx.resolve(bucket.properties.get("BucketName"))
-        if isinstance(literal, str):
-            names[literal] = bucket
-    return names
-
-
-def _delivered(ctx: Context, job: Resource, bucket: Resource, key: str) -> bool:
-    """Some custom resource or function of the stack refers to `bucket` and mentions the key
-    (in full, or its file name)."""
-    needles = {key, key.rsplit("/", 1)[-1]} - {""}
-    needles = {n for n in needles if "${?}" not in n}
-    for source in ctx.referring_resources(bucket):
-        if source.logical_id == job.logical_id or not (
-                source.type.startswith("Custom::") or source.type in DELIVERER_TYPES):
-            continue
-        text = json.dumps(source.properties, default=str)
-        if any(n in text for n in needles):
-            return True
-    return False
-
-
-def _check_script(ctx: Context, job: Resource, variant: Variant,
-                  names: dict[str, Resource]) -> Iterator[Violation]:
-    command = variant.properties.get("Command")
-    location = command.get("ScriptLocation") if isinstance(command, dict) else None
+def _check_script(ctx: Context, job: Resource, variant: Variant) -> Iterator[Violation]:
+    location = script_location(ctx, variant.properties)
     if location is None:
-        return
-    text = sketch(ctx, location)
-    match = _S3_URL.match(text or "")
-    if match is None:
-        return  # not an S3 URL we can read: the script lives outside the stack's buckets
-    bucket_part, key = match.groups()
-    head = bucket_part[2:-1].split(".")[0] if bucket_part.startswith("${") else None
-    bucket = ctx.template.resources.get(head) if head else names.get(bucket_part)
-    if bucket is None or bucket.type != BUCKET:
-        return  # a bucket managed elsewhere
-    ctx.examine(bucket)
-    if not _delivered(ctx, job, bucket, key):
-        yield Violation(f"Glue job `{job.logical_id}` runs `{key}` from bucket "
-                        f"`{bucket.logical_id}` of this stack, but nothing in the stack uploads "
-                        "that script", job.at("Properties", "Command", "ScriptLocation"))
+        return  # the script lives outside the stack's buckets, or cannot be read
+    if not script_deliverers(ctx, job, location):
+        yield Violation(f"Glue job `{job.logical_id}` runs `{location.key}` from bucket "
+                        f"`{location.bucket.logical_id}` of this stack, but nothing in the "
+                        "stack uploads that script",
+                        job.at("Properties", "Command", "ScriptLocation"))
 
 
 @rule(code="GLU010", name="glue-script-delivered", severity=Severity.ERROR,
@@ -487,6 +408,5 @@ def glue_script_delivered(ctx: Context) -> Iterator[Violation]:
     - [AWS::Glue::Job JobCommand](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-job-jobcommand.html)
     - [Custom resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html)
     """
-    names = _bucket_names(ctx)
     for job in ctx.resources():
-        yield from ctx.each_variant(job, lambda v, j=job: _check_script(ctx, j, v, names))
+        yield from ctx.each_variant(job, lambda v, j=job: _check_script(ctx, j, v))

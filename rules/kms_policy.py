@@ -266,7 +266,7 @@ def _cross_account(ctx: Context, key: Resource, v: Variant) -> Iterator[Violatio
         if not outsiders:
             continue
         conditions = conditions_of(statement, ctx.template, v.scenario)
-        who = ", ".join(f"`{p.text}`" for p in outsiders)
+        who = ", ".join(p.shown for p in outsiders)
         if any(p.is_everyone for p in outsiders) and not conditions:
             yield Violation(f"Key `{key.logical_id}` policy grants every AWS principal "
                             "(`*`) without any condition", path, severity=Severity.ERROR)

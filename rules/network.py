@@ -28,9 +28,12 @@ from cfnaudit.rule import (
     actions_of,
     branch,
     effect_of,
+    referenced_resources,
+    resources_of,
     role_policy_documents,
     rule,
     statements,
+    stores_encrypted_with,
     sub_variables,
 )
 
@@ -737,9 +740,12 @@ def lambda_service_endpoints(ctx: Context) -> Iterator[Violation]:
 
     ## Known problems
     The role says what the function may call, not what it calls: a permission used only by
-    an event source mapping (Kinesis or SQS polling is done by the Lambda service) or for
-    server-side KMS encryption asks for an endpoint the code may never use; add such actions
-    to `ignore_actions`. AWS managed policies (`arn:aws:iam::aws:policy/...`) and roles
+    an event source mapping (Kinesis or SQS polling is done by the Lambda service) asks for
+    an endpoint the code may never use; add such actions to `ignore_actions`. KMS data-key
+    permissions (`kms:Decrypt`, `kms:GenerateDataKey*`, ...) on keys of the stack that
+    encrypt a bucket, table, topic or queue the role uses are not counted: S3, DynamoDB, SNS
+    and SQS call KMS themselves. On `*` or on keys from outside the stack they still are.
+    AWS managed policies (`arn:aws:iam::aws:policy/...`) and roles
     outside the stack cannot be read. A function in subnets from outside the stack is
     checked against the endpoints the stack places into a VPC from outside (taken to be the
     same shared VPC); when the stack declares none, it is left to NET001.
@@ -785,19 +791,47 @@ def _called_services(ctx: Context, sources: list[PolicySource], scenario: Scenar
     """IAM service prefix -> one action the role allows on it."""
     ignored = tuple(ctx.option("ignore_actions"))
     found: dict[str, str] = {}
-    for source in sources:
-        if not _exists(source.resource, scenario):
-            continue
-        for statement in statements(_pick(source.document, scenario)):
-            if effect_of(statement) != "Allow":
+    allowed = [statement for source in sources if _exists(source.resource, scenario)
+               for statement in statements(_pick(source.document, scenario))
+               if effect_of(statement) == "Allow"]
+    used = {name for statement in allowed for text in resources_of(statement, ctx.template,
+                                                                    scenario)
+            for name in referenced_resources(text, ctx.template)}
+    for statement in allowed:
+        encryption_only = _for_encrypted_stores(ctx, statement, used, scenario)
+        for action in actions_of(statement):
+            if encryption_only and action.lower().startswith("kms:"):
                 continue
-            for action in actions_of(statement):
-                prefix = action.split(":", 1)[0].lower() if ":" in action else ""
-                # `logs:*` is not ignored: it grants more than the ignored actions.
-                if prefix in SERVICE_ENDPOINTS and prefix not in found and not any(
-                        action_matches(i, action) for i in ignored):
-                    found[prefix] = action
+            prefix = action.split(":", 1)[0].lower() if ":" in action else ""
+            # `logs:*` is not ignored: it grants more than the ignored actions.
+            if prefix in SERVICE_ENDPOINTS and prefix not in found and not any(
+                    action_matches(i, action) for i in ignored):
+                found[prefix] = action
     return found
+
+
+# What a role needs of a key to use a store encrypted with it; S3, DynamoDB, SNS and SQS make
+# these KMS calls themselves, from their side, when the role reads or writes the store.
+_DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+                     "kms:DescribeKey")
+_KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::Alias")
+
+
+def _for_encrypted_stores(ctx: Context, statement: Mapping[str, Any], used: set[str],
+                          scenario: Scenario) -> bool:
+    """The statement's KMS actions are data-key actions on keys of the stack that encrypt
+    stores the role uses (it names them in its policies): server-side encryption, not a KMS
+    call from the function's network."""
+    kms = [a for a in actions_of(statement) if a.lower().startswith("kms:")]
+    if not kms or "NotAction" in statement or not all(
+            any(action_matches(p, a) for p in _DATA_KEY_ACTIONS) for a in kms):
+        return False
+    texts = resources_of(statement, ctx.template, scenario)
+    keys = [[ctx.template.resources[n] for n in referenced_resources(t, ctx.template)
+             if ctx.template.resources[n].type in _KEY_TYPES] for t in texts]
+    if not texts or not all(keys):
+        return False  # `*` or a key from outside the stack: its use cannot be told
+    return all(set(stores_encrypted_with(ctx, key)) & used for named in keys for key in named)
 
 
 def _function_endpoints(ctx: Context, function: Resource, vpc: Resource | None,
@@ -1193,7 +1227,9 @@ def _spread(ctx: Context, vpc: Resource | None, subnets: list[Resource],
         noun, path = f"The VPC of subnet {names}", present[0].path
     if unknown:
         yield Violation(f"{noun}'s availability zones cannot be checked because "
-                        f"{unknown[0].reason}", path)
+                        f"{unknown[0].reason}", path, key="zones-unknown")
     else:
-        yield Violation(f"{noun} has subnets in only one availability zone "
-                        f"({_zone_text(zones)})", path)
+        # The zone, not the subnets: which subnets exist varies by scenario, the problem not.
+        zone = next(iter(zones), "")
+        yield Violation(f"{noun} has subnets in only one availability zone"
+                        + (f" ({zone})" if zone else ""), path)

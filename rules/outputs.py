@@ -7,10 +7,20 @@ they can be assumed from another account.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Severity, Violation, is_true, rule, sub_variables
+from cfnaudit.rule import (
+    Context,
+    Resource,
+    Severity,
+    Violation,
+    is_true,
+    render,
+    rule,
+    sub_variables,
+)
 
 KEY_TYPES = ["AWS::S3::Bucket", "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::KMS::Key",
              "AWS::SNS::Topic", "AWS::CloudWatch::Dashboard", "AWS::IAM::Role"]
@@ -61,16 +71,61 @@ def key_resources(ctx: Context, option: str) -> Iterator[Resource]:
             yield resource
 
 
-def outputs_by_resource(ctx: Context) -> dict[str, list[str]]:
-    """Logical id -> names of the outputs whose Value refers to it (template order)."""
+# The property that sets each key type's physical name.
+NAME_PROPERTY = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::IAM::Role": "RoleName",
+}
+_SHORTEST_NAME = 8  # a shorter rendered name (`dev`) could appear in any text by chance
+
+
+def outputs_by_resource(ctx: Context, by_name: bool = True) -> dict[str, list[str]]:
+    """Logical id -> names of the outputs whose Value refers to it or (with `by_name`)
+    carries its physical name (template order)."""
     found: dict[str, list[str]] = {}
     for edge in ctx.graph.output_edges():
         if edge.target[0] == "Resources" and edge.path[2:3] == ("Value",):
             names = found.setdefault(edge.target_id, [])
             if edge.source[1] not in names:
                 names.append(edge.source[1])
+    for logical_id, output in _outputs_carrying_names(ctx) if by_name else ():
+        names = found.setdefault(logical_id, [])
+        if output not in names:
+            names.append(output)
     order = list(ctx.template.outputs)
     return {k: sorted(v, key=order.index) for k, v in found.items()}
+
+
+def _outputs_carrying_names(ctx: Context) -> Iterator[tuple[str, str]]:
+    """(logical id, output name) for outputs whose Value carries a resource's physical name:
+    a console URL built from the same `Sub` text as `DashboardName`, or from the parameter
+    the name is taken from (parameters render to their default, or `${Name}` without one)."""
+    outputs = [(o.name, render(o.value, ctx.template))
+               for o in ctx.template.outputs.values() if o.value is not None]
+    if not outputs:
+        return
+    for resource_type, name_property in NAME_PROPERTY.items():
+        for resource in ctx.template.of_type(resource_type):
+            value = resource.properties.get(name_property)
+            if value is None:
+                continue
+            # Rendered alike on both sides: the same Sub text or parameter gives the same text.
+            text = render(value, ctx.template)
+            for output, rendered in outputs:
+                if "${?}" not in text and (len(text) >= _SHORTEST_NAME or text == rendered) \
+                        and _carries(rendered, text):
+                    yield resource.logical_id, output
+
+
+def _carries(text: str, name: str) -> bool:
+    """`name` occurs in `text` as a whole name, not as the start of a longer one
+    (`data` in `.../data-archive`)."""
+    pattern = r"(?<![\w-])" + re.escape(name) + r"(?![\w-])"
+    return re.search(pattern, text) is not None
 
 
 def _noun(resource: Resource) -> str:
@@ -85,7 +140,10 @@ def key_resource_output(ctx: Context) -> Iterator[Violation]:
     ## What it does
     For each resource of `types` (buckets, streams, tables, KMS keys, topics, dashboards, and
     IAM roles whose trust policy admits a principal of another account), requires an output
-    whose `Value` refers to it through `Ref`, `Fn::GetAtt` or `Fn::Sub`.
+    whose `Value` refers to it through `Ref`, `Fn::GetAtt` or `Fn::Sub`, or carries its
+    physical name: a value built from the same `Sub` text as its name property
+    (`DashboardName`, `BucketName`, ...; a console URL, for instance) or from the parameter
+    the name is taken from. A rendered name shorter than 8 characters must be the whole value.
 
     ## Why is this bad?
     Consumers, runbooks and other stacks need the generated names and ARNs. Without outputs
@@ -225,7 +283,7 @@ def key_resource_export(ctx: Context) -> Iterator[Violation]:
     if not (is_true(ctx.option("every_stack")) or is_building_block(ctx, types)
             or shares_with_other_accounts(ctx)):
         return
-    listed = outputs_by_resource(ctx)
+    listed = outputs_by_resource(ctx, by_name=False)  # a console URL is not for export
     for resource in key_resources(ctx, "types"):
         if resource.type in NEVER_IMPORTED:
             continue

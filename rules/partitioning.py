@@ -20,6 +20,8 @@ from cfnaudit.rule import (
     Variant,
     Violation,
     rule,
+    script_deliverers,
+    script_location,
     sub_variables,
 )
 
@@ -264,8 +266,14 @@ def _check_job(ctx: Context, job: Resource, variant: Variant) -> Iterator[Violat
     arguments = arguments if isinstance(arguments, dict) else {}
     found = [(k, v) for k, v in arguments.items() if _normalise(str(k)) in PARTITION_ARGUMENTS]
     if not found:
-        yield Violation(f"Glue job `{job.logical_id}` declares no output partition keys "
-                        "(a `--partition_keys` argument)", job.path)
+        written = _script_partitioning(ctx, job, variant)
+        if written is None:
+            yield Violation(f"Glue job `{job.logical_id}` declares no output partition keys "
+                            "(a `--partition_keys` argument)", job.path)
+        elif written and not any(is_time_column(c) for c in written):
+            listed = ", ".join(f"`{c}`" for c in written)
+            yield Violation(f"Glue job `{job.logical_id}`'s script partitions its output by "
+                            f"{listed}, no date or time column", job.path)
         return
     argument, value = found[0]
     path = job.at("Properties", "DefaultArguments", argument)
@@ -281,6 +289,43 @@ def _check_job(ctx: Context, job: Resource, variant: Variant) -> Iterator[Violat
                         "date or time column", path)
 
 
+# Partitioned writes in a PySpark or Scala Glue script: `.partitionBy("dt")`, the
+# `partitionKeys` connection option, `partition_keys=[...]` / `partition_cols=[...]`.
+_PARTITIONED_WRITE = re.compile(
+    r"""partitionBy\s*\(([^)]*)\)|["']?partition_?(?:keys|cols)["']?\s*[:=]\s*\[([^\]]*)\]""",
+    re.IGNORECASE)
+_QUOTED = re.compile(r"""["']([^"'\s,]+)["']""")
+
+
+def _script_partitioning(ctx: Context, job: Resource, variant: Variant) -> list[str] | None:
+    """When the stack uploads the job's script (see GLU010) and the script writes partitioned
+    output: the partition columns it names (empty when they are not literal). None when the
+    script is not in the stack or writes no partitions."""
+    location = script_location(ctx, variant.properties)
+    if location is None:
+        return None
+    columns: list[str] | None = None
+    for deliverer in script_deliverers(ctx, job, location):
+        for text in _strings(deliverer.properties):
+            for match in _PARTITIONED_WRITE.finditer(text):
+                columns = columns or []
+                columns += _QUOTED.findall(match.group(1) or match.group(2) or "")
+    return None if columns is None else list(dict.fromkeys(columns))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a property value (a script body may sit at any depth)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 @rule(code="PRT003", name="glue-job-partition-keys", severity=Severity.WARNING,
       category="partitioning", resource_types=("AWS::Glue::Job",))
 def glue_job_partition_keys(ctx: Context) -> Iterator[Violation]:
@@ -294,6 +339,10 @@ def glue_job_partition_keys(ctx: Context) -> Iterator[Violation]:
     `partitioncolumns`, `partitioncolumn`, `partitioncols` (so `--partition_keys`,
     `--partition-by`, `--partitionColumns`), and requires its value, a comma- or
     space-separated column list, to name a time column (`event_date`, `dt`, `year`, ...).
+    When the stack itself uploads the job's script (a custom resource or function that names
+    the script's bucket and key, as GLU010 requires) and that script writes partitioned
+    output (`.partitionBy(...)`, `partitionKeys`, `partition_keys=[...]`), the script's own
+    partitioning counts, with the same time-column requirement when its columns are literal.
 
     ## Why is this bad?
     A job that writes its output unpartitioned forces every downstream query to read all of
@@ -323,8 +372,8 @@ def glue_job_partition_keys(ctx: Context) -> Iterator[Violation]:
     ```
 
     ## Known problems
-    Partitioning written only inside the script (`partitionBy("dt")`) is invisible to the
-    template; declare it as an argument that the script reads, or suppress the finding.
+    A script uploaded from outside the template (a CI step) cannot be read: declare its
+    partitioning as an argument that the script reads, or suppress the finding.
 
     ## References
     - [Managing partitions for ETL output in AWS Glue](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-partitions.html)

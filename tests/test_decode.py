@@ -125,7 +125,9 @@ def _error(text: str | bytes, **limits: int) -> DecodeError:
     ("- 1\n- 2\n", 1, 1, "root is a list"),
     ("just text\n", 1, 1, "root is a string"),
     ("a: [1, 2\nb: 3\n", 2, 2, "invalid YAML: "),
-    ('{"a": 1,}', 1, 9, "invalid JSON"),
+    ('{"a": 1\n "b": 2}', 1, 8, "invalid JSON: Expecting ',' delimiter"),
+    ('{"a": [1,\n  ,]}', 1, 9, "invalid JSON: trailing comma"),
+    ('{"a": "x}', 1, 7, "invalid JSON: Unterminated string"),
     ("a: !Unknown x\n", 1, 4, "unknown tag !Unknown"),
     ("a: 1\n---\nb: 2\n", 2, 1, "more than one YAML document"),
     ("? [a, b]\n: c\n", 1, 3, "mapping keys must be plain strings"),
@@ -137,6 +139,16 @@ def test_decode_errors_have_locations(text: str | bytes, line: int, column: int,
     error = _error(text)
     assert words in error.message
     assert (error.line, error.column) == (line, column)
+
+
+@pytest.mark.parametrize("text", [
+    '{"Resources": {"T": {"Type": "AWS::SNS::Topic",},},}',
+    '{\n  "Resources": {\n    "T": {"Type": "AWS::SNS::Topic"},\n  },\n  "Outputs": [1, 2,],\n}\n',
+])
+def test_json_with_trailing_commas_is_read_as_yaml_flow(text: str) -> None:
+    decoded = decode_text(text)
+    assert decoded.data["Resources"] == {"T": {"Type": "AWS::SNS::Topic"}}
+    assert decoded.marks.key(("Resources", "T")) is not None
 
 
 def test_nesting_deeper_than_the_limit_is_an_error_not_a_crash() -> None:

@@ -51,6 +51,56 @@ def test_parameters_resolve_to_default_or_override() -> None:
     assert isinstance(resolve({"Ref": "Queue"}, t), Unresolved)
 
 
+LIST_PARAMETERS = """
+Parameters:
+  Cidrs: {Type: CommaDelimitedList, Default: "10.0.0.0/24, 10.0.1.0/24"}
+  Subnets: {Type: "List<AWS::EC2::Subnet::Id>", Default: "subnet-1,subnet-2"}
+  FromSsm: {Type: "AWS::SSM::Parameter::Value<List<String>>", Default: "/net/cidrs"}
+  Plain: {Type: String, Default: "a,b"}
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+"""
+
+
+def test_list_parameters_resolve_to_lists() -> None:
+    t = build_template(decode_text(LIST_PARAMETERS), "t.yaml")
+    assert resolve({"Ref": "Cidrs"}, t) == ["10.0.0.0/24", "10.0.1.0/24"]
+    assert resolve({"Fn::Select": [1, {"Ref": "Cidrs"}]}, t) == "10.0.1.0/24"
+    assert resolve({"Fn::Join": ["|", {"Ref": "Subnets"}]}, t) == "subnet-1|subnet-2"
+    assert resolve({"Ref": "FromSsm"}, t) == ["/net/cidrs"]
+    assert resolve({"Ref": "Plain"}, t) == "a,b"  # a String stays text
+    # a list is not text: Sub cannot insert it, and literal() does not read it as one
+    assert isinstance(resolve({"Fn::Sub": "${Cidrs}"}, t), Unresolved)
+    overridden = build_template(decode_text(LIST_PARAMETERS), "t.yaml",
+                                {"Cidrs": "0.0.0.0/0 ,10.9.0.0/16"})
+    assert resolve({"Fn::Select": [0, {"Ref": "Cidrs"}]}, overridden) == "0.0.0.0/0"
+    assert resolve({"Ref": "Cidrs"}, overridden) == ["0.0.0.0/0", "10.9.0.0/16"]
+
+
+def test_a_parameter_follows_the_conditions_of_the_scenario() -> None:
+    t = template_from("""
+        Parameters:
+          Consumer: {Type: String, Default: ""}
+          Env: {Type: String, Default: dev}
+        Conditions:
+          HasConsumer: !Not [!Equals [!Ref Consumer, ""]]
+          IsProd: !Equals [!Ref Env, prod]
+        Resources:
+          Queue: {Type: AWS::SQS::Queue}
+    """)
+    consumer = {"Fn::Sub": "arn:aws:iam::${Consumer}:root"}
+    assert resolve(consumer, t, (("HasConsumer", False),)) == "arn:aws:iam:::root"
+    unknown = resolve(consumer, t, (("HasConsumer", True),))
+    assert isinstance(unknown, Unresolved)
+    assert "`Consumer` is set to something other than its default" in unknown.reason
+    assert resolve({"Ref": "Env"}, t, (("IsProd", True),)) == "prod"  # pinned by the Equals
+    assert resolve({"Ref": "Env"}, t, (("IsProd", False),)) == "dev"
+    assert resolve({"Ref": "Env"}, t, (("HasConsumer", True),)) == "dev"  # unrelated
+    overridden = build_template(decode_text(t.text), "t.yaml", {"Consumer": "1"})
+    assert resolve(consumer, overridden, (("HasConsumer", True),)) == "arn:aws:iam::1:root"
+
+
 def test_functions_evaluate_statically_where_possible() -> None:
     t = _template()
     assert resolve({"Fn::Sub": "q-${Env}-${!Literal}"}, t) == "q-dev-${Literal}"

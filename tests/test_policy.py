@@ -18,6 +18,7 @@ from cfnaudit.policy import (
     allows_action,
     bucket_arns,
     bucket_policies,
+    classify_principal,
     condition_values,
     conditions_of,
     effect_of,
@@ -29,6 +30,7 @@ from cfnaudit.policy import (
     render,
     resources_of,
     role_policy_documents,
+    shown,
     statements,
     write_actions_allowed,
 )
@@ -70,11 +72,22 @@ TEMPLATE = template_from("""
     ({"Ref": "Names"}, "a,b"),
     ({"Fn::ImportValue": "Shared"}, "${Import:Shared}"),
     ({"Fn::Base64": "x"}, "${Fn::Base64}"),
-    ({"Fn::FindInMap": ["Elb", {"Ref": "AWS::Region"}, "Account"]}, "${Fn::FindInMap}"),
+    ({"Fn::FindInMap": ["Elb", {"Ref": "AWS::Region"}, "Account"]}, "${Fn::FindInMap over Elb}"),
     ({"Fn::Select": [0, {"Ref": "Unknown"}]}, "${Unknown}"),
 ])
 def test_render_keeps_unknowns_as_tokens(value: object, text: str) -> None:
     assert render(value, TEMPLATE) == text
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("arn:aws:iam::111122223333:root", "`arn:aws:iam::111122223333:root`"),
+    ("${Consumer}", "`${Consumer}`"),
+    ("${Fn::FindInMap over ElbAccounts}", "the account from `Fn::FindInMap` over `ElbAccounts`"),
+    ("arn:aws:iam::${Fn::Select}:root", "`arn:aws:iam::<account from Fn::Select>:root`"),
+    ("${?}", "an account that cannot be read before deployment"),
+])
+def test_shown_describes_values_known_only_through_a_function(text: str, message: str) -> None:
+    assert shown(text, "account") == message
 
 
 def test_render_picks_the_if_branch_of_the_scenario() -> None:
@@ -217,6 +230,47 @@ def test_principal_forms() -> None:
     assert not found[0].is_other_account(stack_account="123456789012")
     assert found[-1].kind == "Service"
     assert found[6].is_everyone
+
+
+@pytest.mark.parametrize(("kind", "text", "category", "account"), [
+    ("AWS", "*", "everyone", "*"),
+    ("AWS", "111122223333", "account", "111122223333"),
+    ("AWS", "arn:aws:iam::111122223333:root", "account", "111122223333"),
+    ("AWS", "arn:aws:iam::111122223333:role/reader", "identity", "111122223333"),
+    ("AWS", "arn:aws:sts::111122223333:assumed-role/r/s", "identity", "111122223333"),
+    ("AWS", "arn:aws:iam::${AWS::AccountId}:role/x", "identity", SAME_ACCOUNT),
+    ("AWS", "${Reader.Arn}", "identity", SAME_ACCOUNT),
+    ("AWS", "${Consumer}", "account", "${Consumer}"),
+    ("AWS", "${Fn::FindInMap over ElbAccounts}", "account", "${Fn::FindInMap over ElbAccounts}"),
+    ("AWS", "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL",
+     "cloudfront-oai", None),
+    ("AWS", "arn:aws:iam::cloudfront:user/someone", "unknown", None),
+    ("AWS", "not an arn", "unknown", None),
+    ("Service", "logs.amazonaws.com", "service", None),
+    ("Federated", "cognito-identity.amazonaws.com", "federated", None),
+    ("CanonicalUser", "${Oai.S3CanonicalUserId}", "canonical-user", None),
+])
+def test_principals_are_classified_in_one_place(kind: str, text: str, category: str,
+                                                account: str | None) -> None:
+    assert classify_principal(kind, text) == (category, account)
+    principal = Principal(kind, text)
+    assert (principal.category, principal.account) == (category, account)
+    assert principal.is_other_account() == (account not in (None, SAME_ACCOUNT))
+
+
+def test_list_valued_resources_are_split() -> None:
+    template = template_from("""
+        Parameters:
+          Arns: {Type: CommaDelimitedList, Default: "arn:aws:s3:::a/*, arn:aws:s3:::b/*"}
+          Accounts: {Type: "List<String>", Default: "111111111111,222222222222"}
+        Resources:
+          Topic: {Type: AWS::SNS::Topic}
+    """)
+    statement = {"Resource": {"Ref": "Arns"},
+                 "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "Accounts"}}}}
+    assert resources_of(statement, template) == ("arn:aws:s3:::a/*", "arn:aws:s3:::b/*")
+    assert condition_values(statement, "aws:SourceAccount", template=template) == (
+        "111111111111", "222222222222")
 
 
 def test_list_valued_principals_are_split() -> None:
