@@ -60,6 +60,9 @@ NAME_PROPERTIES = {
 }
 
 REGION = "AWS::Region"
+# A stack name is unique per account and region, and each environment is its own stack: a name
+# built from it cannot collide between environments.
+STACK_NAME = "AWS::StackName"
 
 
 def sketch(value: Any) -> str:
@@ -96,7 +99,7 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
     needs_region = ctx.roles.has_global_name(resource) or ctx.option("region_everywhere")
     if needs_region and REGION not in refs:
         lacking.append("the region (`${AWS::Region}`)")
-    if not any(p in refs for p in environment):
+    if STACK_NAME not in refs and not any(p in refs for p in environment):
         declared = [f"`{p}`" for p in environment if p in ctx.template.parameters]
         lacking.append("the environment parameter (" + " or ".join(declared) + ")" if declared
                        else f"an environment (the template has no `{environment[0]}` parameter)")
@@ -123,14 +126,15 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
     For resources with an explicit physical name (`BucketName`, `FunctionName`, `TableName`,
     Kinesis `Name`, `QueueName`, `TopicName`, `RoleName`, `AlarmName`, `LogGroupName`, Glue
     job `Name` and more; see the table in the rule file), requires the name to refer to one
-    of `environment_parameters` (through `Ref`, `Fn::Sub` or inside `Fn::Join`), in every
-    condition scenario. Names that are global or shared across regions (S3 buckets, IAM
-    roles, managed policies, users, groups and instance profiles, CloudFront functions,
-    DynamoDB global tables) must also refer to `AWS::Region`; regional names need it only
-    with `region_everywhere`. Names derived from another resource of the stack
-    (`/aws/lambda/${Function}`) are left to that resource. With `pattern` set, the name,
-    written as Sub text (`raw-${Environment}-${AWS::Region}`), must also match that regular
-    expression.
+    of `environment_parameters` or to `AWS::StackName` (each environment is its own stack,
+    and a stack name is unique per account and region), through `Ref`, `Fn::Sub` or inside
+    `Fn::Join`, in every condition scenario. Names that are global or shared across
+    regions (S3 buckets, IAM roles, managed policies, users, groups and instance profiles,
+    CloudFront functions, CloudWatch dashboards, DynamoDB global tables) must also refer to
+    `AWS::Region`; regional names need it only with `region_everywhere`. Names derived
+    from another resource of the stack (`/aws/lambda/${Function}`) are left to that
+    resource. With `pattern` set, the name, written as Sub text
+    (`raw-${Environment}-${AWS::Region}`), must also match that regular expression.
 
     ## Why is this bad?
     Global names without the region collide when the stack is deployed to a second region
