@@ -261,6 +261,28 @@ GLOBAL_NAME_TYPES = frozenset({
 })
 
 
+# ----------------------------------------------------------------- where functions run
+
+CLOUDFRONT = "AWS::CloudFront::Distribution"
+# Resources that deploy a function version to a Greengrass core device.
+GREENGRASS_DEPLOYERS = frozenset({
+    "AWS::Greengrass::FunctionDefinition", "AWS::Greengrass::FunctionDefinitionVersion",
+    "AWS::GreengrassV2::ComponentVersion"})
+EDGE = "at CloudFront edge locations (Lambda@Edge)"
+DEVICE = "on a Greengrass core device"
+EDGE_REGION = "us-east-1"
+
+
+# ----------------------------------------------------------------------------- environments
+
+# Parameter names that carry the deployment environment (matched whole, any case).
+ENVIRONMENT_NAME = re.compile(
+    r"(?i)(?:deployment|target)?(?:env|environment|stage)(?:name|type|suffix|id)?")
+ENVIRONMENT_VALUES = frozenset({
+    "dev", "development", "test", "testing", "qa", "uat", "stage", "staging", "preprod",
+    "prod", "production", "prd", "sandbox", "demo", "int", "integration", "perf", "live"})
+
+
 # ---------------------------------------------------------------------------------- the roles
 
 
@@ -355,6 +377,67 @@ class Roles:
     def has_global_name(resource: Resource) -> bool:
         """The physical name lives in a namespace shared by every region."""
         return resource.type in GLOBAL_NAME_TYPES
+
+    # ------------------------------------------------------------- where functions run
+
+    def runs_elsewhere(self, function: Resource) -> str | None:
+        """Where a function's code runs when that is not as a Lambda function of the stack's
+        region, for messages and docs: `EDGE` when a version of it is associated with a
+        CloudFront distribution (Lambda@Edge), `DEVICE` when a Greengrass definition deploys
+        it to a core device; None when anything else in the stack invokes it too. Such a
+        function has no executions, `/aws/lambda` log group or AWS/Lambda metrics of its own
+        in the stack's region."""
+        where = None
+        for handle in self._handles(function):
+            for edge in self.graph.referrers(handle):
+                source_type = self.template.resources[edge.source_id].type
+                if source_type == CLOUDFRONT and "LambdaFunctionAssociations" in edge.path:
+                    where = EDGE
+                elif source_type in GREENGRASS_DEPLOYERS and where is None:
+                    where = DEVICE
+        if where is None:
+            return None
+        cloud = [i for i in self.role(function).invokers
+                 if self.template.resources[i.source].type != CLOUDFRONT]
+        return None if cloud else where
+
+    def pinned_region(self) -> str | None:
+        """The one region the stack can be deployed in, when the template shows it: a stack
+        holding a Lambda@Edge function deploys only in us-east-1 (CloudFront takes function
+        versions from there alone)."""
+        functions = self.template.of_type(FUNCTION)
+        return EDGE_REGION if any(self.runs_elsewhere(f) == EDGE for f in functions) else None
+
+    def steady_invoker(self, invoker: Invoker) -> bool:
+        """The invoker fires at a pace the stack sets, not with the traffic: a schedule (an
+        EventBridge rule with a `ScheduleExpression` and no event pattern, an EventBridge
+        Scheduler schedule) or an AWS Config rule evaluation."""
+        source = self.template.resources.get(invoker.source)
+        if source is None:
+            return False
+        if source.type in ("AWS::Config::ConfigRule", "AWS::Scheduler::Schedule"):
+            return True
+        if source.type == "AWS::Events::Rule":
+            return ("ScheduleExpression" in source.properties
+                    and "EventPattern" not in source.properties)
+        if source.type == PERMISSION:
+            return _service(resolve(source.properties.get("Principal"), self.template),
+                            source.properties.get("Principal")) in ("config", "scheduler")
+        return False
+
+    def environment_parameters(self, configured: Iterable[str] = ()) -> list[str]:
+        """Parameters that carry the deployment environment, in template order: the
+        `configured` names, the usual names (`Env`, `EnvName`, `EnvType`, `Environment`,
+        `EnvironmentName`, `Stage`, `StageName`...; any case) and parameters whose allowed
+        values are environments (at least two of dev, test, staging, prod...)."""
+        wanted = {name.lower() for name in configured}
+        found = []
+        for name, parameter in self.template.parameters.items():
+            environments = {str(v).strip().lower() for v in parameter.allowed_values}
+            if name.lower() in wanted or ENVIRONMENT_NAME.fullmatch(name) \
+                    or len(environments & ENVIRONMENT_VALUES) >= 2:
+                found.append(name)
+        return found
 
     # --------------------------------------------------------------------------- buckets
 

@@ -60,6 +60,8 @@ NAME_PROPERTIES = {
 }
 
 REGION = "AWS::Region"
+# Types whose names are unique within their VPC only.
+VPC_SCOPED = ("AWS::EC2::SecurityGroup",)
 # A stack name is unique per account and region, and each environment is its own stack: a name
 # built from it cannot collide between environments.
 STACK_NAME = "AWS::StackName"
@@ -85,6 +87,25 @@ def sketch(value: Any) -> str:
     return "${?}"
 
 
+def _chosen_by_deployer(ctx: Context, value: Any) -> bool:
+    """The whole name is one string parameter (`!Ref BucketName`, `!Sub "${BucketName}"`):
+    the deployer picks it for each deployment, region and environment included."""
+    if isinstance(value, dict) and len(value) == 1:
+        (key, arg), = value.items()
+        name = arg if key == "Ref" else (
+            arg[2:-1] if key == "Fn::Sub" and isinstance(arg, str) and arg.startswith("${")
+            and arg.endswith("}") and arg.count("${") == 1 else None)
+        parameter = ctx.template.parameters.get(name) if isinstance(name, str) else None
+        return parameter is not None and "List" not in parameter.type
+    return False
+
+
+def _in_stack_vpc(ctx: Context, resource: Resource, variant: Variant) -> bool:
+    """A security group of a VPC the stack creates: its name is unique within that VPC."""
+    target = ctx.ref_target(variant.properties.get("VpcId"))
+    return target is not None and ctx.template.resources[target].type == "AWS::EC2::VPC"
+
+
 def _check(ctx: Context, resource: Resource, name_property: str, variant: Variant
            ) -> Iterator[Violation]:
     value = variant.properties.get(name_property)
@@ -94,15 +115,10 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
     refs = referenced_names(value)
     if any(r in ctx.template.resources for r in refs):
         return  # derived from another resource's name (`/aws/lambda/${Fn}`): checked there
-    environment = [str(p) for p in ctx.option("environment_parameters")]
     lacking = []
-    needs_region = ctx.roles.has_global_name(resource) or ctx.option("region_everywhere")
-    if needs_region and REGION not in refs:
-        lacking.append("the region (`${AWS::Region}`)")
-    if STACK_NAME not in refs and not any(p in refs for p in environment):
-        declared = [f"`{p}`" for p in environment if p in ctx.template.parameters]
-        lacking.append("the environment parameter (" + " or ".join(declared) + ")" if declared
-                       else f"an environment (the template has no `{environment[0]}` parameter)")
+    if not _chosen_by_deployer(ctx, value) and not (
+            resource.type in VPC_SCOPED and _in_stack_vpc(ctx, resource, variant)):
+        lacking = list(_missing_parts(ctx, resource, refs))
     if lacking:
         yield Violation(f"{name_property} of `{resource.logical_id}` does not include "
                         + " and ".join(lacking), path, key="|".join(lacking))
@@ -114,10 +130,24 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
                             f"match the naming pattern `{pattern}`", path, key="pattern")
 
 
+def _missing_parts(ctx: Context, resource: Resource, refs: set[str]) -> Iterator[str]:
+    roles = ctx.roles
+    needs_region = roles.has_global_name(resource) or ctx.option("region_everywhere")
+    if needs_region and REGION not in refs and roles.pinned_region() is None:
+        yield "the region (`${AWS::Region}`)"
+    environment = roles.environment_parameters(
+        str(p) for p in ctx.option("environment_parameters"))
+    if not environment and not ctx.option("require_environment"):
+        return  # no environment concept: one deployment per account and region
+    if STACK_NAME not in refs and not any(p in refs for p in environment):
+        declared = [f"`{p}`" for p in environment]
+        yield ("the environment parameter (" + " or ".join(declared) + ")" if declared
+               else "an environment (the template has no environment parameter)")
+
+
 @rule(code="NAM001", name="physical-name-region-environment", severity=Severity.WARNING,
       category="naming", resource_types=tuple(NAME_PROPERTIES),
-      options={"environment_parameters": ["Environment", "EnvironmentName", "Env",
-                                          "EnvironmentSuffix", "Stage"],
+      options={"environment_parameters": [], "require_environment": False,
                "pattern": "", "region_everywhere": False})
 def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
     """Explicit physical name leaves out the environment, or the region of a global name.
@@ -125,16 +155,28 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
     ## What it does
     For resources with an explicit physical name (`BucketName`, `FunctionName`, `TableName`,
     Kinesis `Name`, `QueueName`, `TopicName`, `RoleName`, `AlarmName`, `LogGroupName`, Glue
-    job `Name` and more; see the table in the rule file), requires the name to refer to one
-    of `environment_parameters` or to `AWS::StackName` (each environment is its own stack,
-    and a stack name is unique per account and region), through `Ref`, `Fn::Sub` or inside
-    `Fn::Join`, in every condition scenario. Names that are global or shared across
-    regions (S3 buckets, IAM roles, managed policies, users, groups and instance profiles,
-    CloudFront functions, CloudWatch dashboards, DynamoDB global tables) must also refer to
-    `AWS::Region`; regional names need it only with `region_everywhere`. Names derived
-    from another resource of the stack (`/aws/lambda/${Function}`) are left to that
-    resource. With `pattern` set, the name, written as Sub text
-    (`raw-${Environment}-${AWS::Region}`), must also match that regular expression.
+    job `Name` and more; see the table in the rule file), requires the name to refer to the
+    template's environment parameter or to `AWS::StackName` (each environment is its own
+    stack, and a stack name is unique per account and region), through `Ref`, `Fn::Sub` or
+    inside `Fn::Join`, in every condition scenario. Environment parameters are recognised by
+    the core's roles: the usual names (`Env`, `EnvName`, `EnvType`, `Environment`,
+    `EnvironmentName`, `Stage`, `StageName`..., any case), allowed values that are
+    environments (two or more of dev, test, staging, prod...), and `environment_parameters`.
+    A template with no environment parameter is deployed once per account and region: its
+    names are not asked for an environment unless `require_environment` is set.
+
+    Names that are global or shared across regions (S3 buckets, IAM roles, managed
+    policies, users, groups and instance profiles, CloudFront functions, CloudWatch
+    dashboards, DynamoDB global tables) must also refer to `AWS::Region`; regional names
+    need it only with `region_everywhere`, and no name needs it in a stack pinned to one
+    region (one holding a Lambda@Edge function deploys only in us-east-1).
+
+    Left alone: a name that is wholly one string parameter (`!Ref BucketName`; the deployer
+    picks it per deployment, and a site bucket must equal its domain), a security group's
+    `GroupName` in a VPC the stack creates (unique within that VPC), and names derived from
+    another resource of the stack (`/aws/lambda/${Function}`, checked there). With `pattern`
+    set, the name, written as Sub text (`raw-${Environment}-${AWS::Region}`), must also
+    match that regular expression.
 
     ## Why is this bad?
     Global names without the region collide when the stack is deployed to a second region
@@ -175,8 +217,10 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
     ```
 
     ## Options
-    - `environment_parameters` (list, default `[Environment, EnvironmentName, Env,
-      EnvironmentSuffix, Stage]`): parameter names that carry the environment.
+    - `environment_parameters` (list, default empty): more parameter names that carry the
+      environment, beside the ones recognised by name and allowed values.
+    - `require_environment` (default false): ask for an environment also in templates that
+      have no environment parameter.
     - `pattern` (string, default empty: off): a regular expression the whole name, written as
       Sub text, must match, e.g. `[a-z0-9-]+-\\$\\{Environment\\}-\\$\\{AWS::Region\\}`.
     - `region_everywhere` (default false): require the region in regional names too (for
@@ -184,8 +228,9 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
 
     ## Known problems
     Names of Glue databases and tables are not checked (their names cannot contain the
-    hyphens of a region). A name taken whole from a parameter is reported: the template
-    cannot show that the value will contain the region.
+    hyphens of a region). A name built from a parameter together with other text
+    (`${AppName}-data`) is checked like any other: the template cannot show that the value
+    will contain the region or the environment.
 
     ## References
     - [Name type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html)

@@ -1,0 +1,150 @@
+"""Roles that decide where a rule applies (cfnaudit/roles.py): where a function's code runs
+(Lambda@Edge, Greengrass), the region a stack is pinned to, invokers that fire at a steady
+pace, and the parameters that carry the environment."""
+
+from __future__ import annotations
+
+from helpers import template_from
+
+from cfnaudit.graph import ResourceGraph
+from cfnaudit.roles import DEVICE, EDGE, Roles
+
+FUNCTION = """
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/fn
+      Code: {ZipFile: "def handler(e, c): pass"}
+"""
+
+
+def roles(text: str) -> Roles:
+    template = template_from(text)
+    return Roles(template, ResourceGraph(template))
+
+
+def where(found: Roles, logical_id: str) -> str | None:
+    return found.runs_elsewhere(found.template.resources[logical_id])
+
+
+EDGE_STACK = f"""
+Resources:
+  Edge:{FUNCTION}
+  EdgeVersion:
+    Type: AWS::Lambda::Version
+    Properties: {{FunctionName: !Ref Edge}}
+  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        DefaultCacheBehavior:
+          LambdaFunctionAssociations:
+            - {{EventType: viewer-request, LambdaFunctionARN: !Ref EdgeVersion}}
+  Regional:{FUNCTION}
+"""
+
+
+def test_a_function_associated_with_a_distribution_runs_at_the_edge() -> None:
+    found = roles(EDGE_STACK)
+    assert where(found, "Edge") == EDGE
+    assert where(found, "Regional") is None
+    assert found.pinned_region() == "us-east-1"
+
+
+def test_a_stack_without_edge_functions_is_not_pinned() -> None:
+    assert roles(f"Resources:\n  Regional:{FUNCTION}").pinned_region() is None
+
+
+GREENGRASS = f"""
+Resources:
+  Device:{FUNCTION}
+  DeviceVersion:
+    Type: AWS::Lambda::Version
+    Properties: {{FunctionName: !GetAtt Device.Arn}}
+  Definition:
+    Type: AWS::Greengrass::FunctionDefinition
+    Properties:
+      Name: fns
+      InitialVersion:
+        Functions:
+          - {{Id: one, FunctionArn: !Ref DeviceVersion, FunctionConfiguration: {{Timeout: 3}}}}
+  Both:{FUNCTION}
+  BothVersion:
+    Type: AWS::Lambda::Version
+    Properties: {{FunctionName: !Ref Both}}
+  BothDefinition:
+    Type: AWS::Greengrass::FunctionDefinition
+    Properties:
+      Name: both
+      InitialVersion:
+        Functions: [{{Id: two, FunctionArn: !Ref BothVersion}}]
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      NotificationConfiguration:
+        LambdaConfigurations: [{{Event: "s3:ObjectCreated:*", Function: !GetAtt Both.Arn}}]
+"""
+
+
+def test_a_function_deployed_by_greengrass_runs_on_the_device() -> None:
+    found = roles(GREENGRASS)
+    assert where(found, "Device") == DEVICE
+    assert where(found, "Both") is None  # an S3 notification invokes it in the cloud too
+
+
+STEADY = f"""
+Resources:
+  Fn:{FUNCTION}
+  Sweep:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: rate(10 minutes)
+      Targets: [{{Id: fn, Arn: !GetAtt Fn.Arn}}]
+  OnChange:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {{source: [aws.s3]}}
+      Targets: [{{Id: fn, Arn: !GetAtt Fn.Arn}}]
+  Check:
+    Type: AWS::Config::ConfigRule
+    Properties:
+      Source:
+        Owner: CUSTOM_LAMBDA
+        SourceIdentifier: !GetAtt Fn.Arn
+  ConfigPermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !Ref Fn
+      Action: lambda:InvokeFunction
+      Principal: config.amazonaws.com
+"""
+
+
+def test_schedules_and_config_rules_are_steady_invokers() -> None:
+    found = roles(STEADY)
+    role = found.role(found.template.resources["Fn"])
+    steady = {i.source: found.steady_invoker(i) for i in role.invokers}
+    assert steady == {"Sweep": True, "OnChange": False, "Check": True,
+                      "ConfigPermission": True}
+
+
+ENVIRONMENTS = """
+Parameters:
+  EnvName: {Type: String, Default: dev}
+  stagename: {Type: String, Default: v1}
+  Tier: {Type: String, Default: test, AllowedValues: [test, prod]}
+  Size: {Type: String, Default: small, AllowedValues: [small, large]}
+  DeployStage: {Type: String, Default: a}
+  AppName: {Type: String, Default: app}
+  Environmental: {Type: String, Default: x}
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+"""
+
+
+def test_environment_parameters_by_name_and_allowed_values() -> None:
+    found = roles(ENVIRONMENTS)
+    assert found.environment_parameters() == ["EnvName", "stagename", "Tier"]
+    assert found.environment_parameters(["DeployStage"]) == [
+        "EnvName", "stagename", "Tier", "DeployStage"]
