@@ -212,6 +212,9 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
     under a condition covers the function only then (the finding says when). Functions that
     only serve CloudFormation (the `ServiceToken` of custom resources, a macro's function)
     and that nothing triggers at run time are left out: their failures fail the deployment.
+    So are functions whose code runs outside the stack's region: a Lambda@Edge function's
+    metrics appear in the regions that serve it (its errors also show as the distribution's
+    `LambdaExecutionError`), a Greengrass function runs on its core device.
 
     ## Why is this bad?
     A function that fails or is throttled without an alarm loses data silently: asynchronous
@@ -290,7 +293,7 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
     """
     index = AlarmIndex(ctx)
     for function in ctx.resources():
-        if not is_deployment_helper(ctx, function):
+        if not is_deployment_helper(ctx, function) and not ctx.roles.runs_elsewhere(function):
             yield from coverage_violations(ctx, index, function, "Function", "AWS/Lambda")
 
 

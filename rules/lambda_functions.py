@@ -364,14 +364,24 @@ def _check_retries(ctx: Context, function: Resource, scenario: Scenario,
 
 
 @rule(code="LMB003", name="lambda-reserved-concurrency", severity=Severity.WARNING,
-      category="lambda-concurrency", resource_types=(FUNCTION,))
+      category="lambda-concurrency", resource_types=(FUNCTION,),
+      options={"without_invoker": False})
 def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
     """Function has no reserved concurrency, or reserves zero.
 
     ## What it does
     Checks that every `AWS::Lambda::Function` sets `ReservedConcurrentExecutions` to a
     positive number, in every condition scenario and through parameter defaults. Zero is
-    reported: it stops every invocation of the function.
+    reported on every function: it stops every invocation of the function.
+
+    A missing reservation matters for functions whose load follows traffic. The invokers come from
+    the core's roles: a function is asked when something in the template invokes it at run
+    time with the traffic (API Gateway, load balancers, S3, SNS, event patterns, queues and
+    streams...). Left out: functions that only serve CloudFormation (custom resources,
+    macros), functions invoked only at a pace the stack sets (schedules, AWS Config rule
+    evaluations), functions whose code runs outside the stack's region (Lambda@Edge,
+    Greengrass), and, unless `without_invoker` is set, functions nothing in the template
+    invokes.
 
     ## Why is this bad?
     Without a reservation, functions share the account's unreserved pool: a burst in one
@@ -404,19 +414,37 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
           ReservedConcurrentExecutions: 10
     ```
 
+    ## Options
+    - `without_invoker` (default false): also ask functions that nothing in the template
+      invokes (invoked by code or by other stacks).
+
     ## References
     - [Configuring reserved concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
     """
     for function in ctx.resources():
+        asked = _bursty(ctx, function)
         yield from ctx.each_variant(function, lambda v, f=function: _check_reserved(
-            ctx, f, v.scenario, v.properties))
+            ctx, f, v.scenario, v.properties, asked))
+
+
+def _bursty(ctx: Context, function: Resource) -> bool:
+    """Whether the function's load follows traffic: a run-time invoker that is not a steady
+    schedule, or (with `without_invoker`) no invoker in the template at all."""
+    roles = ctx.roles
+    if roles.runs_elsewhere(function):
+        return False
+    invokers = ctx.role(function).invokers
+    if not invokers:
+        return bool(ctx.option("without_invoker"))
+    return any(not i.deploy_time and not roles.steady_invoker(i) for i in invokers)
 
 
 def _check_reserved(ctx: Context, function: Resource, scenario: Scenario,
-                    props: Mapping[str, Any]) -> Iterator[Violation]:
+                    props: Mapping[str, Any], asked: bool) -> Iterator[Violation]:
     name = function.logical_id
     if "ReservedConcurrentExecutions" not in props:
-        yield Violation(f"Function `{name}` does not reserve concurrency", function.path)
+        if asked:
+            yield Violation(f"Function `{name}` does not reserve concurrency", function.path)
         return
     path = function.at("Properties", "ReservedConcurrentExecutions")
     value = as_int(ctx.resolve(props["ReservedConcurrentExecutions"], scenario))
