@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cfnaudit.intrinsics import NO_VALUE, Unresolved, resolve
-from cfnaudit.policy import actions_of, effect_of, principals_of, render, resources_of, statements
+from cfnaudit.policy import (
+    action_matches,
+    actions_of,
+    effect_of,
+    principals_of,
+    render,
+    resources_of,
+    statements,
+)
 from cfnaudit.values import as_int
 
 if TYPE_CHECKING:
@@ -273,6 +281,47 @@ DEVICE = "on a Greengrass core device"
 EDGE_REGION = "us-east-1"
 
 
+STREAM_CONSUMER = "AWS::Kinesis::StreamConsumer"
+# (type, path below which a reference to a stream makes the resource read it with GetRecords)
+STREAM_READER_EDGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("AWS::Lambda::EventSourceMapping", ("Properties", "EventSourceArn")),
+    ("AWS::Serverless::Function", ("Properties", "Events")),
+    (FIREHOSE, ("Properties", "KinesisStreamSourceConfiguration")),
+    ("AWS::Pipes::Pipe", ("Properties", "Source")),
+    ("AWS::KinesisAnalytics::Application", ("Properties", "Inputs")),
+    ("AWS::KinesisAnalyticsV2::Application", ("Properties",)),
+)
+POLICY_HOLDERS = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
+                  "AWS::Serverless::Function")
+
+
+def _reads_stream(source: Resource, edge: Edge) -> bool:
+    for reader_type, under in STREAM_READER_EDGES:
+        if source.type == reader_type and edge.under(*under):
+            return True
+    if source.type not in POLICY_HOLDERS:
+        return False
+    if "KinesisStreamReadPolicy" in edge.path:  # the SAM policy template
+        return True
+    if "Statement" not in edge.path:
+        return False
+    cut = edge.path.index("Statement") + 2  # down to the statement itself
+    statement = _at_path(source.raw, edge.path[2:cut])
+    return isinstance(statement, dict) and effect_of(statement) == "Allow" and any(
+        action_matches(a, "kinesis:GetRecords") for a in actions_of(statement))
+
+
+def _at_path(value: Any, path: tuple[object, ...]) -> Any:
+    for key in path:
+        if isinstance(value, dict) and isinstance(key, str):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+            value = value[key]
+        else:
+            return None
+    return value
+
+
 # ----------------------------------------------------------------------------- environments
 
 # Parameter names that carry the deployment environment (matched whole, any case).
@@ -424,6 +473,21 @@ class Roles:
             return _service(resolve(source.properties.get("Principal"), self.template),
                             source.properties.get("Principal")) in ("config", "scheduler")
         return False
+
+    def stream_readers(self, stream: Resource) -> tuple[list[str], list[str]]:
+        """Who reads a Kinesis stream in the stack: (readers that share its throughput through
+        GetRecords: event source mappings, SAM stream events, Firehose, Pipes, analytics
+        applications, policies granting `kinesis:GetRecords` on it; enhanced fan-out
+        consumers: `AWS::Kinesis::StreamConsumer`), logical ids in template order."""
+        shared: list[str] = []
+        fan_out: list[str] = []
+        for edge in self.graph.referrers(stream.logical_id, kinds=("Ref", "GetAtt", "Sub")):
+            source = self.template.resources[edge.source_id]
+            if source.type == STREAM_CONSUMER:
+                fan_out.append(source.logical_id)
+            elif _reads_stream(source, edge):
+                shared.append(source.logical_id)
+        return list(dict.fromkeys(shared)), list(dict.fromkeys(fan_out))
 
     def environment_parameters(self, configured: Iterable[str] = ()) -> list[str]:
         """Parameters that carry the deployment environment, in template order: the

@@ -297,11 +297,15 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
             yield from coverage_violations(ctx, index, function, "Function", "AWS/Lambda")
 
 
+ITERATOR_AGE = "GetRecords.IteratorAgeMilliseconds"
+FAN_OUT_AGE = "SubscribeToShardEvent.MillisBehindLatest"
+
+
 @rule(code="MON002", name="kinesis-stream-alarms", severity=Severity.ERROR,
       category="alarm-coverage", resource_types=("AWS::Kinesis::Stream",),
       options={"required_metrics": [
-          "GetRecords.IteratorAgeMilliseconds",
-          "IncomingRecords|IncomingBytes|WriteProvisionedThroughputExceeded"]})
+          ITERATOR_AGE, "IncomingRecords|IncomingBytes|WriteProvisionedThroughputExceeded"],
+          "without_consumer": False})
 def kinesis_stream_alarms(ctx: Context) -> Iterator[Violation]:
     """Kinesis stream has no alarm on consumer lag or ingestion.
 
@@ -310,6 +314,15 @@ def kinesis_stream_alarms(ctx: Context) -> Iterator[Violation]:
     on `GetRecords.IteratorAgeMilliseconds` and on one of `IncomingRecords`, `IncomingBytes`
     or `WriteProvisionedThroughputExceeded`, whose dimension value refers to the stream
     (`Ref`, `Fn::GetAtt`, `Fn::Sub`) or equals its literal `Name`. Metric-math alarms count.
+
+    Consumer lag is asked for only where it exists. The stream's readers come from the
+    core's roles: event source mappings, SAM stream events, Firehose, Pipes, analytics
+    applications and policies granting `kinesis:GetRecords` read through GetRecords; a
+    `AWS::Kinesis::StreamConsumer` reads with enhanced fan-out, which emits no
+    `GetRecords.IteratorAgeMilliseconds`: a stream read only that way needs an alarm on
+    `SubscribeToShardEvent.MillisBehindLatest` or on the consumer function's AWS/Lambda
+    `IteratorAge` instead. A stream that nothing in the stack reads (a producer-only stack)
+    is not asked for consumer lag unless `without_consumer` is set.
 
     ## Why is this bad?
     Iterator age is the one metric that says consumers are falling behind; once it passes the
@@ -362,16 +375,62 @@ def kinesis_stream_alarms(ctx: Context) -> Iterator[Violation]:
 
     ## Options
     - `required_metrics` (list): one entry per required alarm; alternatives joined by `|`.
+    - `without_consumer` (default false): ask for the iterator-age alarm also on streams
+      that nothing in the stack reads (their consumers live in other stacks).
 
     ## Known problems
     Alarms created outside the stack are not seen.
 
     ## References
     - [Kinesis Data Streams metrics](https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html)
+    - [Monitoring enhanced fan-out consumers](https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html#kinesis-metrics-stream)
     """
     index = AlarmIndex(ctx)
     for stream in ctx.resources():
-        yield from coverage_violations(ctx, index, stream, "Stream", "AWS/Kinesis")
+        shared, fan_out = ctx.roles.stream_readers(stream)
+        functions = _fan_out_functions(ctx, fan_out) if fan_out and not shared else []
+        related = [*index.candidates(stream), *(a for f in functions
+                                                for a in index.candidates(f))]
+        yield from ctx.each_scenario(stream, related, partial(
+            _stream_gaps, ctx, index, stream, bool(shared), bool(fan_out), functions))
+
+
+def _fan_out_functions(ctx: Context, consumers: list[str]) -> list[Resource]:
+    """The functions that read through enhanced fan-out consumers (mappings or SAM events
+    whose source is the consumer)."""
+    found: list[Resource] = []
+    for consumer in consumers:
+        for reader in ctx.graph.referring_resources(consumer):
+            if reader.type == "AWS::Lambda::EventSourceMapping":
+                found += ctx.targets_at(reader, "Properties", "FunctionName")
+            elif reader.type == "AWS::Serverless::Function":
+                found.append(reader)
+    return list({f.logical_id: f for f in found}.values())
+
+
+def _stream_gaps(ctx: Context, index: AlarmIndex, stream: Resource, shared: bool,
+                 fan_out: bool, functions: list[Resource], scenario: Scenario
+                 ) -> Iterator[Violation]:
+    watched = {m.metric for m in index.watching(stream, scenario)
+               if m.namespace is None or m.namespace == "AWS/Kinesis"}
+    for group in metric_groups(ctx):
+        key = "|".join(group)
+        if ITERATOR_AGE in group and not shared:
+            if fan_out:
+                lambda_watched = {m.metric for f in functions
+                                  for m in index.watching(f, scenario)
+                                  if m.namespace is None or m.namespace == "AWS/Lambda"}
+                if FAN_OUT_AGE not in watched and "IteratorAge" not in lambda_watched:
+                    yield Violation(
+                        f"Stream `{stream.logical_id}` has no alarm on `{FAN_OUT_AGE}` or its "
+                        "consumer function's `IteratorAge` (it is read through enhanced "
+                        "fan-out, which emits no GetRecords iterator age)", stream.path, key=key)
+                continue
+            if not ctx.option("without_consumer"):
+                continue  # nothing in the stack reads it: no consumer lag to watch
+        if not watched & set(group):
+            yield Violation(f"Stream `{stream.logical_id}` has no alarm on "
+                            f"{_group_text(group)}", stream.path, key=key)
 
 
 @rule(code="MON003", name="dead-letter-queue-alarm", severity=Severity.ERROR,

@@ -148,3 +148,49 @@ def test_environment_parameters_by_name_and_allowed_values() -> None:
     assert found.environment_parameters() == ["EnvName", "stagename", "Tier"]
     assert found.environment_parameters(["DeployStage"]) == [
         "EnvName", "stagename", "Tier", "DeployStage"]
+
+
+READERS = """
+Resources:
+  Stream: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1}}
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Stream.Arn, FunctionName: f, StartingPosition: LATEST}
+  Delivery:
+    Type: AWS::KinesisFirehose::DeliveryStream
+    Properties:
+      KinesisStreamSourceConfiguration: {KinesisStreamARN: !GetAtt Stream.Arn, RoleARN: r}
+  Reader:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: ["kinesis:Get*"], Resource: !GetAtt Stream.Arn}
+  Writer:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      Policies:
+        - PolicyName: write
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: kinesis:PutRecord, Resource: !GetAtt Stream.Arn}
+  Consumer:
+    Type: AWS::Kinesis::StreamConsumer
+    Properties: {ConsumerName: c, StreamARN: !GetAtt Stream.Arn}
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      MetricName: IncomingRecords
+      Dimensions: [{Name: StreamName, Value: !Ref Stream}]
+"""
+
+
+def test_stream_readers_share_throughput_or_fan_out() -> None:
+    found = roles(READERS)
+    shared, fan_out = found.stream_readers(found.template.resources["Stream"])
+    assert shared == ["Mapping", "Delivery", "Reader"]  # not the writer, not the alarm
+    assert fan_out == ["Consumer"]
