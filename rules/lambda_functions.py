@@ -423,8 +423,8 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
     """
     for function in ctx.resources():
         asked = _bursty(ctx, function)
-        yield from ctx.each_variant(function, lambda v, f=function: _check_reserved(
-            ctx, f, v.scenario, v.properties, asked))
+        yield from ctx.each_variant(function, lambda v, f=function, a=asked: _check_reserved(
+            ctx, f, v.scenario, v.properties, a))
 
 
 def _bursty(ctx: Context, function: Resource) -> bool:
