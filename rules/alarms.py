@@ -27,6 +27,7 @@ from cfnaudit.rule import (
     in_scenario,
     is_dead_letter_queue,
     is_deployment_helper,
+    proves_nonempty,
     referenced_names,
     rule,
     sub_variables,
@@ -733,6 +734,8 @@ def _glue_alert_gaps(ctx: Context, index: AlarmIndex, job: Resource, alerts: lis
 def _action_kind(ctx: Context, alarm: Resource, action: Any, scenario: Scenario
                  ) -> str | Unresolved:
     """"sns", "scaling" or "other" for one alarm action, or why it cannot be known."""
+    if _given_by_deployer(ctx, alarm, action, scenario):
+        return "sns"
     target = ctx.ref_target(action)
     if target is not None:
         kind = ctx.template.resources[target].type
@@ -758,11 +761,25 @@ def _action_kind(ctx: Context, alarm: Resource, action: Any, scenario: Scenario
     return "other"
 
 
-def _actions(ctx: Context, value: Any, scenario: Scenario) -> list[Any] | Unresolved:
+def _given_by_deployer(ctx: Context, alarm: Resource, action: Any, scenario: Scenario
+                       ) -> bool:
+    """The action is a string parameter that the scenario's conditions (or the alarm's own
+    `Condition`) show is not empty (`CreateTopic` false where `CreateTopic` tests `TopicArn`
+    against ""): a notification target the deployer chose."""
+    name = action.get("Ref") if isinstance(action, dict) and len(action) == 1 else None
+    parameter = ctx.template.parameters.get(name) if isinstance(name, str) else None
+    if parameter is None or "List" in parameter.type:
+        return False
+    holds = (*scenario, (alarm.condition, True)) if alarm.condition else scenario
+    return proves_nonempty(parameter.name, ctx.template, holds)
+
+
+def _actions(ctx: Context, alarm: Resource, value: Any, scenario: Scenario
+             ) -> list[Any] | Unresolved:
     if value is None:
         return []
-    if isinstance(value, list):
-        return value
+    if isinstance(value, list) or _given_by_deployer(ctx, alarm, value, scenario):
+        return value if isinstance(value, list) else [value]
     resolved = ctx.resolve(value, scenario)  # a CommaDelimitedList parameter, for instance
     if isinstance(resolved, list):
         return resolved
@@ -782,7 +799,7 @@ def _check_alarm_actions(ctx: Context, alarm: Resource, variant: Variant
     elif isinstance(enabled, Unresolved):
         yield Violation(f"{noun} `{alarm.logical_id}` ActionsEnabled cannot be checked because "
                         f"{enabled.reason}", alarm.at("Properties", "ActionsEnabled"))
-    actions = _actions(ctx, props.get("AlarmActions"), variant.scenario)
+    actions = _actions(ctx, alarm, props.get("AlarmActions"), variant.scenario)
     if isinstance(actions, Unresolved):
         yield Violation(f"{noun} `{alarm.logical_id}` AlarmActions cannot be checked because "
                         f"{actions.reason}", alarm.at("Properties", "AlarmActions"))
@@ -853,9 +870,15 @@ def alarm_notifies_sns(ctx: Context) -> Iterator[Violation]:
           AlarmActions: [!Ref Alerts]
     ```
 
+    An action that is a string parameter which the scenario's conditions show is not empty
+    (`!If [CreateTopic, !Ref Topic, !Ref TopicArn]` where `CreateTopic` is
+    `!Equals [!Ref TopicArn, ""]`) is the notification target the deployer chose, and
+    counts.
+
     ## Known problems
-    An action imported from another stack (`Fn::ImportValue`) or taken from a parameter without
-    default cannot be checked and is reported as such.
+    An action imported from another stack (`Fn::ImportValue`) or taken from a parameter
+    without default that no condition tests cannot be checked and is reported as such. A
+    deployer's parameter that a condition shows is not empty is trusted to hold a topic ARN.
 
     ## References
     - [Using Amazon CloudWatch alarms: alarm actions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html)

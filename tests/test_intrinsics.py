@@ -154,3 +154,30 @@ def test_budget_hit_becomes_an_info_finding() -> None:
     result = run_rules(template_from(_many_conditions(8)), [probe], budget=16)
     assert [(f.code, f.resource) for f in result.findings] == [("CFA005", "Q")]
     assert "only the first 16" in result.findings[0].message
+
+
+def test_conditions_prove_a_parameter_is_not_empty() -> None:
+    from cfnaudit.intrinsics import proves_nonempty
+
+    template = template_from("""
+Parameters:
+  TopicArn: {Type: String}
+  Pager: {Type: String, Default: ""}
+  Env: {Type: String, Default: dev}
+Conditions:
+  CreateTopic: !Equals [!Ref TopicArn, ""]
+  HasPager: !Not [!Equals ["", !Ref Pager]]
+  PagedProd: !And [!Condition HasPager, !Equals [!Ref Env, prod]]
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+""")
+    assert proves_nonempty("TopicArn", template, (("CreateTopic", False),))
+    assert not proves_nonempty("TopicArn", template, (("CreateTopic", True),))
+    assert proves_nonempty("Pager", template, (("HasPager", True),))
+    assert not proves_nonempty("Pager", template, (("HasPager", False),))
+    assert proves_nonempty("Pager", template, (("PagedProd", True),))
+    assert not proves_nonempty("Pager", template, (("PagedProd", False),))
+    assert proves_nonempty("Env", template, (("IsProd", True),))
+    assert not proves_nonempty("Env", template, (("IsProd", False),))
+    assert not proves_nonempty("TopicArn", template, ())
