@@ -399,6 +399,12 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
           Handler: index.handler
           Role: arn:aws:iam::123456789012:role/transformer
           Code: {ZipFile: "def handler(e, c): pass"}
+      UploadsInvoke:
+        Type: AWS::Lambda::Permission
+        Properties:
+          FunctionName: !Ref Transformer
+          Action: lambda:InvokeFunction
+          Principal: s3.amazonaws.com
     ```
 
     ## Use instead
@@ -412,6 +418,12 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
           Role: arn:aws:iam::123456789012:role/transformer
           Code: {ZipFile: "def handler(e, c): pass"}
           ReservedConcurrentExecutions: 10
+      UploadsInvoke:
+        Type: AWS::Lambda::Permission
+        Properties:
+          FunctionName: !Ref Transformer
+          Action: lambda:InvokeFunction
+          Principal: s3.amazonaws.com
     ```
 
     ## Options

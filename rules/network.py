@@ -611,7 +611,9 @@ def interface_endpoint_configuration(ctx: Context) -> Iterator[Violation]:
     `SecurityGroupIds` names at least one security group, and that `SubnetIds` lists subnets
     of the stack in at least two availability zones (a warning). Zones are compared
     symbolically: `!Select [0, !GetAZs ""]` and `!Select [1, !GetAZs ""]` are two zones, the
-    same index twice is one.
+    same index twice is one. Private DNS is not asked of an endpoint whose network
+    interfaces the stack reads (`!GetAtt Endpoint.NetworkInterfaceIds`, to make their
+    addresses a load balancer's targets): its clients reach it by IP.
 
     ## Why is this bad?
     Without private DNS the SDKs in the VPC keep resolving the public service name and send
@@ -672,7 +674,7 @@ def _interface(ctx: Context, endpoint: Resource, scenario: Scenario) -> Iterator
     if isinstance(dns, Unresolved):
         yield Violation(f"{noun}'s `PrivateDnsEnabled` cannot be checked because {dns.reason}",
                         dns_path, severity=Severity.WARNING)
-    elif not dns:
+    elif not dns and not _reached_by_address(ctx, endpoint):
         yield Violation(f"{noun} does not enable private DNS, so clients keep resolving the "
                         "public service endpoint", dns_path, key="dns")
     if not _items(props.get("SecurityGroupIds")):
@@ -680,6 +682,14 @@ def _interface(ctx: Context, endpoint: Resource, scenario: Scenario) -> Iterator
                         "security group", endpoint.at("Properties", "SecurityGroupIds")
                         if "SecurityGroupIds" in props else endpoint.path, key="sg")
     yield from _endpoint_zones(ctx, noun, endpoint, props, scenario)
+
+
+def _reached_by_address(ctx: Context, endpoint: Resource) -> bool:
+    """The stack reads the endpoint's network interfaces (`!GetAtt E.NetworkInterfaceIds`,
+    to target their addresses from a load balancer): clients reach it by IP, and private
+    DNS plays no part."""
+    return any(edge.attribute == "NetworkInterfaceIds"
+               for edge in ctx.referrers(endpoint, kinds=("GetAtt", "Sub")))
 
 
 def _endpoint_zones(ctx: Context, noun: str, endpoint: Resource, props: Mapping[str, Any],
@@ -977,7 +987,10 @@ def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks, through the resource graph, that every `AWS::EC2::Subnet` is named by an
     `AWS::EC2::SubnetRouteTableAssociation` in every condition scenario in which the subnet
-    exists.
+    exists. Subnets of an isolated VPC of the stack (no gateway attachment, peering or
+    transit attachment, no route in its route tables, no gateway endpoint) are left alone:
+    the main route table of a VPC created that way holds only the local route, which is
+    exactly what they need.
 
     ## Why is this bad?
     A subnet without an explicit association silently uses the VPC's main route table, which
@@ -991,6 +1004,11 @@ def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
       Vpc:
         Type: AWS::EC2::VPC
         Properties: {CidrBlock: 10.0.0.0/16}
+      S3Endpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcId: !Ref Vpc
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
       PrivateSubnet:
         Type: AWS::EC2::Subnet
         Properties:
@@ -1004,6 +1022,11 @@ def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
       Vpc:
         Type: AWS::EC2::VPC
         Properties: {CidrBlock: 10.0.0.0/16}
+      S3Endpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcId: !Ref Vpc
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
       PrivateSubnet:
         Type: AWS::EC2::Subnet
         Properties:
@@ -1024,10 +1047,35 @@ def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
     - [AWS::EC2::SubnetRouteTableAssociation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-subnetroutetableassociation.html)
     """
     for subnet in ctx.resources():
+        vpc = _target(ctx, subnet.properties.get("VpcId"), VPC)
+        if vpc is not None and _isolated(ctx, vpc):
+            continue  # the fresh main table's local route is all its subnets can use
         associations = ctx.referring_resources(subnet, types=(ASSOCIATION,),
                                                under=("Properties", "SubnetId"))
         yield from _check_jointly(ctx, subnet, associations,
                                   lambda s, n=subnet, a=associations: _associated(n, a, s))
+
+
+# What gives a VPC routes beyond the local one (attached to the VPC by `VpcId`).
+_ROUTING = ("AWS::EC2::VPCGatewayAttachment", "AWS::EC2::TransitGatewayAttachment",
+            "AWS::EC2::TransitGatewayVpcAttachment", "AWS::EC2::VPCPeeringConnection",
+            "AWS::EC2::EgressOnlyInternetGateway")
+
+
+def _isolated(ctx: Context, vpc: Resource) -> bool:
+    """A VPC of the stack with no way out: no gateway attachment or peering, no route in its
+    route tables, no gateway endpoint. Its main route table holds the local route only, which
+    is all its subnets need."""
+    if ctx.referring_resources(vpc, types=_ROUTING):
+        return False
+    for table in ctx.referring_resources(vpc, types=(ROUTE_TABLE,)):
+        if ctx.referring_resources(table, types=(ROUTE,)):
+            return False
+    for endpoint in ctx.referring_resources(vpc, types=(ENDPOINT,)):
+        kind = _endpoint_type(ctx, endpoint.properties, ())
+        if isinstance(kind, Unresolved) or kind == "Gateway":
+            return False
+    return True
 
 
 def _associated(subnet: Resource, associations: list[Resource],
