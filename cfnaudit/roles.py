@@ -489,6 +489,19 @@ class Roles:
                 shared.append(source.logical_id)
         return list(dict.fromkeys(shared)), list(dict.fromkeys(fan_out))
 
+    def single_zone(self, resource: Resource) -> bool:
+        """The resource lives in exactly one availability zone by design, so more zones in
+        its network would not make it survive a zone outage: an EC2 instance, a
+        `SINGLE_INSTANCE` Amazon MQ broker, a single-node cache or search domain."""
+        props = resource.properties
+        if resource.type in ("AWS::EC2::Instance", "AWS::EC2::NetworkInterface"):
+            return True
+        if resource.type == "AWS::AmazonMQ::Broker":
+            return resolve(props.get("DeploymentMode"), self.template) == "SINGLE_INSTANCE"
+        if resource.type == "AWS::ElastiCache::CacheCluster":
+            return as_int(resolve(props.get("NumCacheNodes", 1), self.template)) == 1
+        return False
+
     def environment_parameters(self, configured: Iterable[str] = ()) -> list[str]:
         """Parameters that carry the deployment environment, in template order: the
         `configured` names, the usual names (`Env`, `EnvName`, `EnvType`, `Environment`,

@@ -1335,9 +1335,26 @@ def subnets_span_availability_zones(ctx: Context) -> Iterator[Violation]:
     """
     list(ctx.resources(VPC))
     for vpc, subnets in _subnet_groups(ctx):
+        if _one_zone_by_design(ctx, subnets):
+            continue
         primary = vpc or subnets[0]
         yield from _check_jointly(ctx, primary, subnets,
                                   lambda s, n=vpc, b=subnets: _spread(ctx, n, b, s))
+
+
+# Resources that serve a subnet rather than run in it: they say nothing about the workload.
+_SUBNET_PLUMBING = (ASSOCIATION, "AWS::EC2::SubnetNetworkAclAssociation",
+                    "AWS::EC2::SubnetCidrBlock", "AWS::EC2::NatGateway", ENDPOINT,
+                    "AWS::EC2::TransitGatewayAttachment", "AWS::EC2::TransitGatewayVpcAttachment")
+
+
+def _one_zone_by_design(ctx: Context, subnets: list[Resource]) -> bool:
+    """The one workload placed into these subnets lives in one zone by design (a single
+    instance, a single-instance broker): more zones would not keep it up."""
+    workloads = {r.logical_id: r for subnet in subnets
+                 for r in ctx.referring_resources(subnet)
+                 if r.type not in _SUBNET_PLUMBING and r.type != SUBNET}
+    return len(workloads) == 1 and all(ctx.roles.single_zone(r) for r in workloads.values())
 
 
 def _spread(ctx: Context, vpc: Resource | None, subnets: list[Resource],
@@ -1353,7 +1370,10 @@ def _spread(ctx: Context, vpc: Resource | None, subnets: list[Resource],
     else:
         names = ", ".join(f"`{s.logical_id}`" for s in present)
         noun, path = f"The VPC of subnet {names}", present[0].path
-    if unknown:
+    if len(present) == 1 and unknown:  # one subnet is one zone, whichever one AWS picks
+        yield Violation(f"{noun} has one subnet (`{present[0].logical_id}`), so one "
+                        "availability zone", path)
+    elif unknown:
         yield Violation(f"{noun}'s availability zones cannot be checked because "
                         f"{unknown[0].reason}", path)
     else:

@@ -194,3 +194,28 @@ def test_stream_readers_share_throughput_or_fan_out() -> None:
     shared, fan_out = found.stream_readers(found.template.resources["Stream"])
     assert shared == ["Mapping", "Delivery", "Reader"]  # not the writer, not the alarm
     assert fan_out == ["Consumer"]
+
+
+ZONAL = """
+Resources:
+  Instance: {Type: AWS::EC2::Instance, Properties: {ImageId: ami-0123456789abcdef0}}
+  Single:
+    Type: AWS::AmazonMQ::Broker
+    Properties: {DeploymentMode: SINGLE_INSTANCE}
+  Active:
+    Type: AWS::AmazonMQ::Broker
+    Properties: {DeploymentMode: ACTIVE_STANDBY_MULTI_AZ}
+  OneNode:
+    Type: AWS::ElastiCache::CacheCluster
+    Properties: {NumCacheNodes: 1}
+  Fleet:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties: {MinSize: "2", MaxSize: "4"}
+"""
+
+
+def test_single_zone_by_design() -> None:
+    found = roles(ZONAL)
+    zonal = {i: found.single_zone(r) for i, r in found.template.resources.items()}
+    assert zonal == {"Instance": True, "Single": True, "Active": False, "OneNode": True,
+                     "Fleet": False}
