@@ -497,7 +497,7 @@ class Roles:
         if resource.type in ("AWS::EC2::Instance", "AWS::EC2::NetworkInterface"):
             return True
         if resource.type == "AWS::AmazonMQ::Broker":
-            return resolve(props.get("DeploymentMode"), self.template) == "SINGLE_INSTANCE"
+            return bool(resolve(props.get("DeploymentMode"), self.template) == "SINGLE_INSTANCE")
         if resource.type == "AWS::ElastiCache::CacheCluster":
             return as_int(resolve(props.get("NumCacheNodes", 1), self.template)) == 1
         return False
