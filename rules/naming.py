@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from cfnaudit.rule import (
@@ -106,8 +107,8 @@ def _in_stack_vpc(ctx: Context, resource: Resource, variant: Variant) -> bool:
     return target is not None and ctx.template.resources[target].type == "AWS::EC2::VPC"
 
 
-def _check(ctx: Context, resource: Resource, name_property: str, variant: Variant
-           ) -> Iterator[Violation]:
+def _check(ctx: Context, convention: Convention, resource: Resource, name_property: str,
+           variant: Variant) -> Iterator[Violation]:
     value = variant.properties.get(name_property)
     if value is None:
         return  # a generated name is unique per stack and region
@@ -118,7 +119,7 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
     lacking = []
     if not _chosen_by_deployer(ctx, value) and not (
             resource.type in VPC_SCOPED and _in_stack_vpc(ctx, resource, variant)):
-        lacking = list(_missing_parts(ctx, resource, refs))
+        lacking = list(_missing_parts(ctx, convention, resource, refs))
     if lacking:
         yield Violation(f"{name_property} of `{resource.logical_id}` does not include "
                         + " and ".join(lacking), path, key="|".join(lacking))
@@ -130,14 +131,31 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
                             f"match the naming pattern `{pattern}`", path, key="pattern")
 
 
-def _missing_parts(ctx: Context, resource: Resource, refs: set[str]) -> Iterator[str]:
+@dataclass(frozen=True)
+class Convention:
+    """What the template's names must carry, decided once per template."""
+
+    environment: tuple[str, ...]  # the environment parameters (roles), in template order
+    require_environment: bool
+    region_everywhere: bool
+    pinned_region: str | None
+
+
+def _convention(ctx: Context) -> Convention:
     roles = ctx.roles
-    needs_region = roles.has_global_name(resource) or ctx.option("region_everywhere")
-    if needs_region and REGION not in refs and roles.pinned_region() is None:
+    return Convention(
+        tuple(roles.environment_parameters(str(p) for p in ctx.option("environment_parameters"))),
+        bool(ctx.option("require_environment")), bool(ctx.option("region_everywhere")),
+        roles.pinned_region())
+
+
+def _missing_parts(ctx: Context, convention: Convention, resource: Resource, refs: set[str]
+                   ) -> Iterator[str]:
+    needs_region = ctx.roles.has_global_name(resource) or convention.region_everywhere
+    if needs_region and REGION not in refs and convention.pinned_region is None:
         yield "the region (`${AWS::Region}`)"
-    environment = roles.environment_parameters(
-        str(p) for p in ctx.option("environment_parameters"))
-    if not environment and not ctx.option("require_environment"):
+    environment = convention.environment
+    if not environment and not convention.require_environment:
         return  # no environment concept: one deployment per account and region
     if STACK_NAME not in refs and not any(p in refs for p in environment):
         declared = [f"`{p}`" for p in environment]
@@ -235,7 +253,8 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
     ## References
     - [Name type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html)
     """
+    convention = _convention(ctx)
     for resource in ctx.resources():
         name_property = NAME_PROPERTIES[resource.type]
         yield from ctx.each_variant(
-            resource, lambda v, r=resource, p=name_property: _check(ctx, r, p, v))
+            resource, lambda v, r=resource, p=name_property: _check(ctx, convention, r, p, v))
