@@ -322,6 +322,13 @@ def _at_path(value: Any, path: tuple[object, ...]) -> Any:
     return value
 
 
+# Physical names AWS services require verbatim, by type.
+FIXED_NAMES = {
+    "AWS::IAM::Role": frozenset({"dms-vpc-role", "dms-cloudwatch-logs-role",
+                                 "dms-access-for-endpoint"}),
+}
+
+
 # ----------------------------------------------------------------------------- environments
 
 # Parameter names that carry the deployment environment (matched whole, any case).
@@ -501,6 +508,12 @@ class Roles:
         if resource.type == "AWS::ElastiCache::CacheCluster":
             return as_int(resolve(props.get("NumCacheNodes", 1), self.template)) == 1
         return False
+
+    def name_fixed_by_aws(self, resource: Resource, property_name: str) -> bool:
+        """The physical name is one an AWS service looks up by that exact name (DMS uses the
+        roles `dms-vpc-role` and `dms-cloudwatch-logs-role`): nothing can be added to it."""
+        name = resolve(resource.properties.get(property_name), self.template)
+        return isinstance(name, str) and name in FIXED_NAMES.get(resource.type, ())
 
     def environment_parameters(self, configured: Iterable[str] = ()) -> list[str]:
         """Parameters that carry the deployment environment, in template order: the

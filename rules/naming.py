@@ -117,7 +117,8 @@ def _check(ctx: Context, convention: Convention, resource: Resource, name_proper
     if any(r in ctx.template.resources for r in refs):
         return  # derived from another resource's name (`/aws/lambda/${Fn}`): checked there
     lacking = []
-    if not _chosen_by_deployer(ctx, value) and not (
+    if not _chosen_by_deployer(ctx, value) and not ctx.roles.name_fixed_by_aws(
+            resource, name_property) and not (
             resource.type in VPC_SCOPED and _in_stack_vpc(ctx, resource, variant)):
         lacking = list(_missing_parts(ctx, convention, resource, refs))
     if lacking:
@@ -191,10 +192,11 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
 
     Left alone: a name that is wholly one string parameter (`!Ref BucketName`; the deployer
     picks it per deployment, and a site bucket must equal its domain), a security group's
-    `GroupName` in a VPC the stack creates (unique within that VPC), and names derived from
-    another resource of the stack (`/aws/lambda/${Function}`, checked there). With `pattern`
-    set, the name, written as Sub text (`raw-${Environment}-${AWS::Region}`), must also
-    match that regular expression.
+    `GroupName` in a VPC the stack creates (unique within that VPC), names an AWS service
+    requires verbatim (the DMS roles `dms-vpc-role`, `dms-cloudwatch-logs-role`), and names
+    derived from another resource of the stack (`/aws/lambda/${Function}`, checked there).
+    With `pattern` set, the name, written as Sub text (`raw-${Environment}-${AWS::Region}`),
+    must also match that regular expression.
 
     ## Why is this bad?
     Global names without the region collide when the stack is deployed to a second region
