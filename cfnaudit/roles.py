@@ -61,6 +61,8 @@ class Purpose(enum.Enum):
     DATA = "data"
     DEAD_LETTER = "dead-letter queue"
     DEPLOYMENT_HELPER = "function that only serves CloudFormation"
+    EDGE = "function that runs at CloudFront edges or on a Greengrass core"
+    LOAD_BALANCER_GROUP = "security group of load balancers only"
     PUBLIC_ENTRY = "security group of an internet-facing load balancer"
 
 
@@ -211,6 +213,9 @@ INVOKER_EDGES: tuple[tuple[str, tuple[str, ...], Invocation, str], ...] = (
     ("AWS::Lambda::EventSourceMapping", ("Properties", "FunctionName"), Invocation.POLL,
      "event source mapping"),
 )
+# Resources that run a function version away from the stack's region.
+EDGE_TYPES = ("AWS::CloudFront::Distribution", "AWS::Greengrass::FunctionDefinition",
+              "AWS::Greengrass::FunctionDefinitionVersion", "AWS::GreengrassV2::ComponentVersion")
 # Service principals of `AWS::Lambda::Permission`, by their first label.
 PERMISSION_MODES = {
     "s3": Invocation.ASYNC, "sns": Invocation.ASYNC, "events": Invocation.ASYNC,
@@ -269,15 +274,9 @@ GLOBAL_NAME_TYPES = frozenset({
 })
 
 
-# ----------------------------------------------------------------- where functions run
+# ------------------------------------------------------------------ rule scopes
 
 CLOUDFRONT = "AWS::CloudFront::Distribution"
-# Resources that deploy a function version to a Greengrass core device.
-GREENGRASS_DEPLOYERS = frozenset({
-    "AWS::Greengrass::FunctionDefinition", "AWS::Greengrass::FunctionDefinitionVersion",
-    "AWS::GreengrassV2::ComponentVersion"})
-EDGE = "at CloudFront edge locations (Lambda@Edge)"
-DEVICE = "on a Greengrass core device"
 EDGE_REGION = "us-east-1"
 
 
@@ -395,14 +394,17 @@ class Roles:
             return Role(self._bucket_purposes(resource))
         if resource.type == FUNCTION:
             invokers = self._invokers(resource)
-            helper = bool(invokers) and all(i.deploy_time for i in invokers)
-            return Role(frozenset({Purpose.DEPLOYMENT_HELPER} if helper else ()), invokers)
+            purposes = set()
+            if invokers and all(i.deploy_time for i in invokers):
+                purposes.add(Purpose.DEPLOYMENT_HELPER)
+            if self._runs_at_edge(resource):
+                purposes.add(Purpose.EDGE)
+            return Role(frozenset(purposes), invokers)
         if resource.type == "AWS::SQS::Queue":
             return Role(frozenset({Purpose.DEAD_LETTER} if self.dead_letter_sources(resource)
                                   else ()))
         if resource.type == "AWS::EC2::SecurityGroup":
-            return Role(frozenset({Purpose.PUBLIC_ENTRY} if self._public_entry(resource)
-                                  else ()))
+            return Role(self._group_purposes(resource))
         return Role(frozenset())
 
     def dead_letter_sources(self, queue: Resource) -> list[str]:
@@ -421,12 +423,15 @@ class Roles:
                    stream_hours: int) -> bool:
         """Whether deleting `resource` loses data worth keeping: a log group kept longer
         than `log_group_days` (or forever), a Kinesis stream kept longer than
-        `stream_hours`; every other store does. Unreadable retention counts as keeping."""
+        `stream_hours`, a bucket that is more than a build-artifact store; every other store
+        does. Unreadable retention counts as keeping."""
         if resource.type == "AWS::Logs::LogGroup":
             return self._retention_over(resource, "RetentionInDays", log_group_days)
         if resource.type == "AWS::Kinesis::Stream":
             return self._retention_over(resource, "RetentionPeriodHours", stream_hours,
                                         default=24)
+        if resource.type == BUCKET:  # build artifacts are rebuilt, not restored
+            return self.role(resource).purposes != {Purpose.ARTIFACTS}
         return True
 
     @staticmethod
@@ -434,35 +439,17 @@ class Roles:
         """The physical name lives in a namespace shared by every region."""
         return resource.type in GLOBAL_NAME_TYPES
 
-    # ------------------------------------------------------------- where functions run
-
-    def runs_elsewhere(self, function: Resource) -> str | None:
-        """Where a function's code runs when that is not as a Lambda function of the stack's
-        region, for messages and docs: `EDGE` when a version of it is associated with a
-        CloudFront distribution (Lambda@Edge), `DEVICE` when a Greengrass definition deploys
-        it to a core device; None when anything else in the stack invokes it too. Such a
-        function has no executions, `/aws/lambda` log group or AWS/Lambda metrics of its own
-        in the stack's region."""
-        where = None
-        for handle in self._handles(function):
-            for edge in self.graph.referrers(handle):
-                source_type = self.template.resources[edge.source_id].type
-                if source_type == CLOUDFRONT and "LambdaFunctionAssociations" in edge.path:
-                    where = EDGE
-                elif source_type in GREENGRASS_DEPLOYERS and where is None:
-                    where = DEVICE
-        if where is None:
-            return None
-        cloud = [i for i in self.role(function).invokers
-                 if self.template.resources[i.source].type != CLOUDFRONT]
-        return None if cloud else where
+    # ------------------------------------------------------------------ rule scopes
 
     def pinned_region(self) -> str | None:
         """The one region the stack can be deployed in, when the template shows it: a stack
         holding a Lambda@Edge function deploys only in us-east-1 (CloudFront takes function
         versions from there alone)."""
-        functions = self.template.of_type(FUNCTION)
-        return EDGE_REGION if any(self.runs_elsewhere(f) == EDGE for f in functions) else None
+        for distribution in self.template.of_type(CLOUDFRONT):
+            for edge in self.graph.targets(distribution.logical_id):
+                if "LambdaFunctionAssociations" in edge.path:
+                    return EDGE_REGION
+        return None
 
     def steady_invoker(self, invoker: Invoker) -> bool:
         """The invoker fires at a pace the stack sets, not with the traffic: a schedule (an
@@ -546,6 +533,7 @@ class Roles:
         name = self._bucket_name(bucket)
         if name:
             found |= self._literal_purposes().get(name, set())
+        found |= self._same_value_purposes(bucket)
         if "WebsiteConfiguration" in bucket.properties:
             found.add(Purpose.WEBSITE)
         if bucket.properties.get("AccessControl") == "LogDeliveryWrite":
@@ -585,6 +573,20 @@ class Roles:
                                 index.setdefault(name, set()).add(purpose)
             self._literal = index
         return self._literal
+
+    def _same_value_purposes(self, bucket: Resource) -> set[Purpose]:
+        """Purposes given by a name written exactly as the bucket's `BucketName` intrinsic
+        (`S3BucketName: !Ref LogBucketName` beside `BucketName: !Ref LogBucketName`): the
+        same parameter gives the same name at deployment."""
+        raw = bucket.properties.get("BucketName")
+        if not isinstance(raw, dict):
+            return set()
+        found = set()
+        for source_type, under, purpose in BUCKET_EDGES:
+            for source in self.template.of_type(source_type):
+                if source is not bucket and _at(source.raw, under) == raw:
+                    found.add(purpose)
+        return found
 
     def _feeds_logs(self, stream_id: str) -> bool:
         stream = self.template.resources[stream_id]
@@ -665,6 +667,16 @@ class Roles:
             yield Invoker(mode, edge.source_id, f"{label} `{edge.source_id}`")
             return
 
+    def _runs_at_edge(self, function: Resource) -> bool:
+        """A version of the function is associated with a CloudFront distribution (Lambda@Edge)
+        or deployed to a Greengrass core: it runs outside the stack's region."""
+        for handle in self._handles(function):
+            for edge in self.graph.referrers(handle, types=EDGE_TYPES):
+                if "LambdaFunctionAssociations" in edge.path or self.template.resources[
+                        edge.source_id].type != "AWS::CloudFront::Distribution":
+                    return True
+        return False
+
     def _permissions(self, function: Resource) -> list[Resource]:
         found: dict[str, Resource] = {}
         for handle in self._handles(function):
@@ -683,19 +695,20 @@ class Roles:
 
     # ------------------------------------------------------------------- security groups
 
-    def _public_entry(self, group: Resource) -> bool:
-        """The group is attached to a load balancer whose scheme is internet-facing, and to
-        nothing else (an instance sharing it would be open to the internet too)."""
+    def _group_purposes(self, group: Resource) -> frozenset[Purpose]:
+        """A group attached to load balancers and to nothing else (an instance sharing it
+        would be open to the internet too); a public entry when one of them is
+        internet-facing."""
         referrers = self.graph.referring_resources(group.logical_id)
-        if any(r.type not in BALANCERS + GROUP_RULES for r in referrers):
-            return False
-        for balancer in self.graph.referring_resources(
-                group.logical_id, types=BALANCERS, under=("Properties", "SecurityGroups")):
-            scheme = resolve(balancer.properties.get("Scheme", "internet-facing"),
-                             self.template)
-            if scheme == "internet-facing":
-                return True
-        return False
+        balancers = self.graph.referring_resources(group.logical_id, types=BALANCERS,
+                                                   under=("Properties", "SecurityGroups"))
+        if not balancers or any(r.type not in BALANCERS + GROUP_RULES for r in referrers):
+            return frozenset()
+        found = {Purpose.LOAD_BALANCER_GROUP}
+        if any(resolve(b.properties.get("Scheme", "internet-facing"), self.template)
+               == "internet-facing" for b in balancers):
+            found.add(Purpose.PUBLIC_ENTRY)
+        return frozenset(found)
 
     # ------------------------------------------------------------------------ retention
 

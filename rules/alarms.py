@@ -17,6 +17,7 @@ from typing import Any
 
 from cfnaudit.rule import (
     Context,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -26,7 +27,6 @@ from cfnaudit.rule import (
     exists_in,
     in_scenario,
     is_dead_letter_queue,
-    is_deployment_helper,
     proves_nonempty,
     referenced_names,
     rule,
@@ -213,9 +213,9 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
     under a condition covers the function only then (the finding says when). Functions that
     only serve CloudFormation (the `ServiceToken` of custom resources, a macro's function)
     and that nothing triggers at run time are left out: their failures fail the deployment.
-    So are functions whose code runs outside the stack's region: a Lambda@Edge function's
-    metrics appear in the regions that serve it (its errors also show as the distribution's
-    `LambdaExecutionError`), a Greengrass function runs on its core device.
+    So are functions that run at CloudFront edges or on Greengrass cores (found through the
+    graph): their metrics are published in the edge regions or not at all, where an alarm of
+    the stack's region cannot see them.
 
     ## Why is this bad?
     A function that fails or is throttled without an alarm loses data silently: asynchronous
@@ -294,7 +294,7 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
     """
     index = AlarmIndex(ctx)
     for function in ctx.resources():
-        if not is_deployment_helper(ctx, function) and not ctx.roles.runs_elsewhere(function):
+        if not ctx.role(function).has(Purpose.DEPLOYMENT_HELPER, Purpose.EDGE):
             yield from coverage_violations(ctx, index, function, "Function", "AWS/Lambda")
 
 
@@ -507,7 +507,7 @@ def dead_letter_queue_alarm(ctx: Context) -> Iterator[Violation]:
             yield from coverage_violations(ctx, index, queue, "Dead-letter queue", "AWS/SQS")
 
 
-@rule(code="MON004", name="dynamodb-table-alarms", severity=Severity.WARNING,
+@rule(code="MON004", name="dynamodb-table-alarms", severity=Severity.ERROR,
       category="alarm-coverage", resource_types=("AWS::DynamoDB::Table",),
       options={"required_metrics": [
           "ReadThrottleEvents|WriteThrottleEvents|ThrottledRequests|SystemErrors"]})
@@ -922,7 +922,7 @@ def _custom_metric_violations(ctx: Context, alarm: Resource, variant: Variant
                             f"`{namespace}` without the `{wanted}` dimension", path)
 
 
-@rule(code="MON020", name="custom-metric-environment-dimension", severity=Severity.WARNING,
+@rule(code="MON020", name="custom-metric-environment-dimension", severity=Severity.ERROR,
       category="metric-dimensions", resource_types=(ALARM,),
       options={"dimension": "Environment"})
 def custom_metric_environment_dimension(ctx: Context) -> Iterator[Violation]:

@@ -19,6 +19,7 @@ from typing import Any
 from cfnaudit.rule import (
     Context,
     Parameter,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -245,7 +246,7 @@ def pipeline_components(ctx: Context) -> list[tuple[Resource, str]]:
 # ---------------------------------------------------------------------------------- rules
 
 
-@rule(code="MON030", name="pipeline-dashboard-missing", severity=Severity.WARNING,
+@rule(code="MON030", name="pipeline-dashboard-missing", severity=Severity.ERROR,
       category="dashboard-coverage", resource_types=(FUNCTION, STREAM, JOB, QUEUE, DASHBOARD))
 def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     """Stack has pipeline components but no CloudWatch dashboard.
@@ -299,7 +300,7 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     - [Using CloudWatch dashboards](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Dashboards.html)
     """
     components = [(r, kind) for r, kind in pipeline_components(ctx)
-                  if not (kind == "function" and ctx.roles.runs_elsewhere(r))]
+                  if not (kind == "function" and ctx.role(r).has(Purpose.EDGE))]
     dashboards = list(ctx.resources(DASHBOARD))
     if not _worth_a_dashboard(ctx, components) or any(
             d.condition is None or _deployer_switch(ctx, d.condition) for d in dashboards):
@@ -395,7 +396,7 @@ def _shows(ctx: Context, charts: Charts, resource: Resource, namespace: str,
     return shown
 
 
-@rule(code="MON031", name="dashboard-component-coverage", severity=Severity.WARNING,
+@rule(code="MON031", name="dashboard-component-coverage", severity=Severity.ERROR,
       category="dashboard-coverage", resource_types=(FUNCTION, STREAM, JOB, QUEUE, DASHBOARD),
       options={"function_metrics": ["Errors", "Throttles"],
                "stream_metrics": ["GetRecords.IteratorAgeMilliseconds", "IncomingRecords"],

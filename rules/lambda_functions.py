@@ -21,6 +21,7 @@ from typing import Any
 from cfnaudit.rule import (
     Context,
     Invocation,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -252,7 +253,7 @@ def _check_destination(ctx: Context, function: Resource, scenario: Scenario,
                     "but has no dead-letter queue or on-failure destination", function.path)
 
 
-@rule(code="LMB002", name="lambda-async-retry-bounds", severity=Severity.WARNING,
+@rule(code="LMB002", name="lambda-async-retry-bounds", severity=Severity.ERROR,
       category="lambda-dlq", resource_types=(FUNCTION,),
       options={"max_retry_attempts": 2, "max_event_age_seconds": 21600, **ASYNC_OPTIONS})
 def async_retry_bounds(ctx: Context) -> Iterator[Violation]:
@@ -374,14 +375,14 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
     positive number, in every condition scenario and through parameter defaults. Zero is
     reported on every function: it stops every invocation of the function.
 
-    A missing reservation matters for functions whose load follows traffic. The invokers come from
-    the core's roles: a function is asked when something in the template invokes it at run
-    time with the traffic (API Gateway, load balancers, S3, SNS, event patterns, queues and
-    streams...). Left out: functions that only serve CloudFormation (custom resources,
-    macros), functions invoked only at a pace the stack sets (schedules, AWS Config rule
-    evaluations), functions whose code runs outside the stack's region (Lambda@Edge,
-    Greengrass), and, unless `without_invoker` is set, functions nothing in the template
-    invokes.
+    A missing reservation matters for functions whose load follows traffic. The invokers
+    come from the core's roles: a function is asked when something in the template invokes
+    it at run time with the traffic (API Gateway, load balancers, S3, SNS, event patterns,
+    queues and streams...). Left out: functions that only serve CloudFormation (custom
+    resources, macros), functions invoked only at a pace the stack sets (schedules, AWS
+    Config rule evaluations), functions that run at CloudFront edges or on Greengrass cores
+    (outside the region's concurrency pool), and, unless `without_invoker` is set,
+    functions nothing in the template invokes.
 
     ## Why is this bad?
     Without a reservation, functions share the account's unreserved pool: a burst in one
@@ -442,13 +443,12 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
 def _bursty(ctx: Context, function: Resource) -> bool:
     """Whether the function's load follows traffic: a run-time invoker that is not a steady
     schedule, or (with `without_invoker`) no invoker in the template at all."""
-    roles = ctx.roles
-    if roles.runs_elsewhere(function):
+    role = ctx.role(function)
+    if role.has(Purpose.DEPLOYMENT_HELPER, Purpose.EDGE):
         return False
-    invokers = ctx.role(function).invokers
-    if not invokers:
+    if not role.invokers:
         return bool(ctx.option("without_invoker"))
-    return any(not i.deploy_time and not roles.steady_invoker(i) for i in invokers)
+    return any(not i.deploy_time and not ctx.roles.steady_invoker(i) for i in role.invokers)
 
 
 def _check_reserved(ctx: Context, function: Resource, scenario: Scenario,

@@ -164,7 +164,7 @@ def _missing_parts(ctx: Context, convention: Convention, resource: Resource, ref
                else "an environment (the template has no environment parameter)")
 
 
-@rule(code="NAM001", name="physical-name-region-environment", severity=Severity.WARNING,
+@rule(code="NAM001", name="physical-name-region-environment", severity=Severity.INFO,
       category="naming", resource_types=tuple(NAME_PROPERTIES),
       options={"environment_parameters": [], "require_environment": False,
                "pattern": "", "region_everywhere": False})

@@ -6,7 +6,8 @@
 
 Only stores whose loss loses data are asked (the core's `Roles.keeps_data`): a log group that
 keeps its events for `log_group_days` or less, or a Kinesis stream that keeps its records for
-`stream_hours` or less, holds nothing a deletion would take that its retention would not.
+`stream_hours` or less, holds nothing a deletion would take that its retention would not; a
+build-artifact store holds what the next pipeline run rebuilds.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def _judge(resource: Resource, attribute: str, value: Any) -> Iterator[Violation
     elif isinstance(value, Unresolved):
         yield Violation(f"{attribute} of {label} cannot be checked because {value.reason}",
                         path)
+    elif not isinstance(value, str):  # a list or mapping where a policy name belongs
+        yield Violation(f"{attribute} of {label} is not a policy name, so CloudFormation "
+                        "rejects the template", path)
     elif value == "Snapshot":
         if resource.type not in SNAPSHOT_TYPES:
             yield Violation(f"{label} sets {attribute} to Snapshot, which this type does not "
@@ -105,7 +109,8 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
     by default); RDS instances inside a cluster are skipped (the cluster holds the data).
     Stores that keep their data only briefly are skipped: log groups whose `RetentionInDays`
     is at most `log_group_days`, Kinesis streams whose `RetentionPeriodHours` (default 24)
-    is at most `stream_hours`.
+    is at most `stream_hours`, and buckets that only store CodePipeline or CodeBuild
+    artifacts (found through the graph), which a pipeline run rebuilds.
 
     ## Why is this bad?
     Without a policy CloudFormation deletes the resource with the stack: one mistaken

@@ -8,10 +8,11 @@ What a bucket is for comes from the core's roles (`ctx.role(bucket)`), read from
 a bucket that another bucket, a trail, a Config channel, a load balancer, a CloudFront
 distribution, a flow log, WAF or a log-fed Firehose stream delivers logs to is a log-delivery
 bucket, whatever its name. Log-delivery buckets are exempt from the rules that make no sense for
-them (BKT001, BKT006, BKT008: the delivering service decides how objects are encrypted, and a
-log bucket logging its own access never ends); targets of S3 server access logs and load-balancer
-logs, which AWS writes with SSE-S3 only, are exempt from BKT003. Website buckets and CloudFront
-origins may allow CORS from any origin (BKT006).
+them (BKT001: the delivering service decides how objects are encrypted; BKT006); the target of
+S3 server access logs is not asked to log its own access (BKT008: logging it never ends), while
+a CloudTrail or Config bucket is (its readers are worth an audit trail); targets of S3 server
+access logs and load-balancer logs, which AWS writes with SSE-S3 only, are exempt from BKT003.
+Website buckets and CloudFront origins may allow CORS from any origin (BKT006).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cfnaudit.rule import (
     SERVED,
     SSE_S3_ONLY,
     Context,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -441,7 +443,7 @@ def _bucket_key(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violatio
                             "Bucket Key (`BucketKeyEnabled: true`)", path)
 
 
-@rule(code="BKT004", name="s3-bucket-key-enabled", severity=Severity.INFO,
+@rule(code="BKT004", name="s3-bucket-key-enabled", severity=Severity.WARNING,
       category="s3-encryption", resource_types=BUCKET)
 def bucket_key_enabled(ctx: Context) -> Iterator[Violation]:
     """Bucket encrypts with SSE-KMS without an S3 Bucket Key.
@@ -573,7 +575,7 @@ def _cors(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violation]:
                                           "AllowedOrigins", j))
 
 
-@rule(code="BKT006", name="s3-cors-any-origin", severity=Severity.WARNING,
+@rule(code="BKT006", name="s3-cors-any-origin", severity=Severity.ERROR,
       category="s3-public-access", resource_types=BUCKET, security=True)
 def cors_any_origin(ctx: Context) -> Iterator[Violation]:
     """Data bucket accepts cross-origin requests from any web origin.
@@ -693,21 +695,20 @@ def _access_logging(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Viol
                         "separate log bucket", bucket.at("Properties", "LoggingConfiguration"))
 
 
-@rule(code="BKT008", name="s3-access-logging", severity=Severity.WARNING,
+@rule(code="BKT008", name="s3-access-logging", severity=Severity.ERROR,
       category="s3-access-logging", resource_types=BUCKET)
 def access_logging(ctx: Context) -> Iterator[Violation]:
     """Data bucket does not log access to a log bucket.
 
     ## What it does
-    Checks that every bucket except log-delivery buckets has a `LoggingConfiguration` whose
-    `DestinationBucketName` is another bucket. A log-delivery bucket is one that something
-    in the stack delivers logs to, found through the graph: another bucket's
-    `LoggingConfiguration`, a CloudTrail trail, a Config delivery channel, a load balancer's
-    access-log attributes, a CloudFront distribution's `Logging`, a VPC flow log, a WAF
-    logging configuration or a Firehose stream fed by logs; or one with
-    `AccessControl: LogDeliveryWrite` or whose policy grants a log-delivery service. Its
-    name plays no part: a bucket called `Logs` that holds data is checked, a log target
-    called anything is not.
+    Checks that every bucket except the targets of S3 server access logs has a
+    `LoggingConfiguration` whose `DestinationBucketName` is another bucket. An access-log
+    target is found through the graph: named by another bucket's `LoggingConfiguration`,
+    or with `AccessControl: LogDeliveryWrite`, or whose policy grants
+    `logging.s3.amazonaws.com`. Its name plays no part: a bucket called `Logs` that holds
+    data is checked, an access-log target called anything is not. Buckets that receive
+    other logs (CloudTrail, Config, load balancers, flow logs) are checked: who read the
+    audit trail is itself worth recording.
 
     ## Why is this bad?
     Server access logs are the record of who read or changed which object: without them an
@@ -742,5 +743,5 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     - [Logging requests with server access logging](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).is_log_bucket:
+        if not ctx.role(bucket).has(Purpose.ACCESS_LOGS):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _access_logging(ctx, b, v))

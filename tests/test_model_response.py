@@ -32,7 +32,9 @@ SECTIONS = (
 
 BUCKETS = ("AccessLogsBucket", "RawDataBucket", "ProcessedDataBucket", "ArchiveDataBucket",
            "ArtifactsBucket")
-DATA_BUCKETS = BUCKETS[1:]  # the access-log bucket needs an expiration, not archive tiers
+# The access-log bucket needs an expiration (LCY001), not archive tiers; AWS log delivery makes
+# no multipart uploads and, while nothing expires, no noncurrent versions.
+DATA_BUCKETS = BUCKETS[1:]
 FUNCTIONS = ("ValidatorFunction", "StreamConsumerFunction", "MarketMetricsFunction",
              "LineageFunction")
 KINESIS_MAPPINGS = ("StreamConsumerEventSourceMapping", "MarketMetricsEventSourceMapping")
@@ -75,9 +77,9 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("§2 Lifecycle", "Access-log bucket archives its logs to Glacier but never expires "
            "them", "s3-lifecycle", "LCY001", ("AccessLogsBucket",)),
     Defect("§2 Lifecycle", "No `AbortIncompleteMultipartUpload`", "s3-lifecycle", "LCY004",
-           BUCKETS),
+           DATA_BUCKETS),
     Defect("§2 Lifecycle", "Versioned buckets never expire noncurrent versions", "s3-lifecycle",
-           "LCY005", BUCKETS),
+           "LCY005", DATA_BUCKETS),
     # ---------------------------------------------------------------- §3 Monitoring
     Defect("§3 Monitoring", "Dashboard misses iterator age, Lambda throttles and errors, Glue job "
            "metrics", "dashboard-coverage", "MON031",

@@ -1,13 +1,13 @@
-"""Roles that decide where a rule applies (cfnaudit/roles.py): where a function's code runs
-(Lambda@Edge, Greengrass), the region a stack is pinned to, invokers that fire at a steady
-pace, and the parameters that carry the environment."""
+"""Roles that decide where a rule applies (cfnaudit/roles.py): the region a stack is pinned
+to, invokers that fire at a steady pace, the parameters that carry the environment, who reads
+a stream, resources that live in one zone by design and names AWS requires verbatim."""
 
 from __future__ import annotations
 
 from helpers import template_from
 
 from cfnaudit.graph import ResourceGraph
-from cfnaudit.roles import DEVICE, EDGE, Roles
+from cfnaudit.roles import Roles
 
 FUNCTION = """
     Type: AWS::Lambda::Function
@@ -22,10 +22,6 @@ FUNCTION = """
 def roles(text: str) -> Roles:
     template = template_from(text)
     return Roles(template, ResourceGraph(template))
-
-
-def where(found: Roles, logical_id: str) -> str | None:
-    return found.runs_elsewhere(found.template.resources[logical_id])
 
 
 EDGE_STACK = f"""
@@ -45,52 +41,12 @@ Resources:
 """
 
 
-def test_a_function_associated_with_a_distribution_runs_at_the_edge() -> None:
-    found = roles(EDGE_STACK)
-    assert where(found, "Edge") == EDGE
-    assert where(found, "Regional") is None
-    assert found.pinned_region() == "us-east-1"
+def test_a_stack_with_a_lambda_at_edge_function_is_pinned_to_us_east_1() -> None:
+    assert roles(EDGE_STACK).pinned_region() == "us-east-1"
 
 
 def test_a_stack_without_edge_functions_is_not_pinned() -> None:
     assert roles(f"Resources:\n  Regional:{FUNCTION}").pinned_region() is None
-
-
-GREENGRASS = f"""
-Resources:
-  Device:{FUNCTION}
-  DeviceVersion:
-    Type: AWS::Lambda::Version
-    Properties: {{FunctionName: !GetAtt Device.Arn}}
-  Definition:
-    Type: AWS::Greengrass::FunctionDefinition
-    Properties:
-      Name: fns
-      InitialVersion:
-        Functions:
-          - {{Id: one, FunctionArn: !Ref DeviceVersion, FunctionConfiguration: {{Timeout: 3}}}}
-  Both:{FUNCTION}
-  BothVersion:
-    Type: AWS::Lambda::Version
-    Properties: {{FunctionName: !Ref Both}}
-  BothDefinition:
-    Type: AWS::Greengrass::FunctionDefinition
-    Properties:
-      Name: both
-      InitialVersion:
-        Functions: [{{Id: two, FunctionArn: !Ref BothVersion}}]
-  Bucket:
-    Type: AWS::S3::Bucket
-    Properties:
-      NotificationConfiguration:
-        LambdaConfigurations: [{{Event: "s3:ObjectCreated:*", Function: !GetAtt Both.Arn}}]
-"""
-
-
-def test_a_function_deployed_by_greengrass_runs_on_the_device() -> None:
-    found = roles(GREENGRASS)
-    assert where(found, "Device") == DEVICE
-    assert where(found, "Both") is None  # an S3 notification invokes it in the cloud too
 
 
 STEADY = f"""
@@ -219,3 +175,18 @@ def test_single_zone_by_design() -> None:
     zonal = {i: found.single_zone(r) for i, r in found.template.resources.items()}
     assert zonal == {"Instance": True, "Single": True, "Active": False, "OneNode": True,
                      "Fleet": False}
+
+
+def test_names_aws_requires_verbatim() -> None:
+    found = roles("""
+Resources:
+  DmsVpc:
+    Type: AWS::IAM::Role
+    Properties: {RoleName: dms-vpc-role, AssumeRolePolicyDocument: {}}
+  Mine:
+    Type: AWS::IAM::Role
+    Properties: {RoleName: my-role, AssumeRolePolicyDocument: {}}
+""")
+    fixed = {i: found.name_fixed_by_aws(r, "RoleName")
+             for i, r in found.template.resources.items()}
+    assert fixed == {"DmsVpc": True, "Mine": False}
