@@ -255,8 +255,8 @@ class ResourceGraph:
         import networkx as nx
 
         graph: nx.DiGraph[str] = nx.DiGraph()
-        for source, targets in self._ordering().items():
-            graph.add_edges_from((source, target) for target in targets)
+        for source, targets in self._ordering().items():  # sorted: the same cycle every run
+            graph.add_edges_from((source, target) for target in sorted(targets))
         cycles = []
         components = (c for c in nx.strongly_connected_components(graph)
                       if len(c) > 1 or any(graph.has_edge(n, n) for n in c))
