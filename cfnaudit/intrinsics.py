@@ -215,6 +215,36 @@ def describe(scenario: Scenario) -> str:
     return "when " + " and ".join(parts)
 
 
+def proves_nonempty(name: str, template: Template, scenario: Scenario) -> bool:
+    """The scenario's conditions show that parameter `name` is not empty: `CreateTopic` false
+    where `CreateTopic` is `Fn::Equals [!Ref TopicArn, ""]` means a topic ARN was given.
+    (`Equals` with "" false, `Not` of it true, `Equals` with a non-empty literal true, through
+    `And`, `Or` and nested `Condition`s.)"""
+    return any(_nonempty_when(template.conditions.get(c), name, outcome, template, 0)
+               for c, outcome in scenario)
+
+
+def _nonempty_when(expr: Any, name: str, outcome: bool, template: Template,
+                   depth: int) -> bool:
+    if depth > 16 or not isinstance(expr, dict) or len(expr) != 1:
+        return False
+    (key, arg), = expr.items()
+    if key == "Condition" and isinstance(arg, str):
+        return _nonempty_when(template.conditions.get(arg), name, outcome, template, depth + 1)
+    if not isinstance(arg, list):
+        return False
+    if key == "Fn::Equals" and len(arg) == 2:
+        for side, other in ((arg[0], arg[1]), (arg[1], arg[0])):
+            if side == {"Ref": name} and isinstance(other, (str, int, float)):
+                return (str(other) == "") is not outcome
+        return False
+    if key == "Fn::Not" and len(arg) == 1:
+        return _nonempty_when(arg[0], name, not outcome, template, depth + 1)
+    if (key == "Fn::And" and outcome) or (key == "Fn::Or" and not outcome):
+        return any(_nonempty_when(item, name, outcome, template, depth + 1) for item in arg)
+    return False
+
+
 def conditions_in(value: Any) -> set[str]:
     """Names of the conditions used by Fn::If anywhere inside `value`."""
     return {ref.target for ref in find_references(value, ())

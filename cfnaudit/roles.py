@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cfnaudit.intrinsics import NO_VALUE, Unresolved, resolve
-from cfnaudit.policy import actions_of, effect_of, principals_of, render, resources_of, statements
+from cfnaudit.policy import (
+    action_matches,
+    actions_of,
+    effect_of,
+    principals_of,
+    render,
+    resources_of,
+    statements,
+)
 from cfnaudit.values import as_int
 
 if TYPE_CHECKING:
@@ -266,6 +274,70 @@ GLOBAL_NAME_TYPES = frozenset({
 })
 
 
+# ------------------------------------------------------------------ rule scopes
+
+CLOUDFRONT = "AWS::CloudFront::Distribution"
+EDGE_REGION = "us-east-1"
+
+
+STREAM_CONSUMER = "AWS::Kinesis::StreamConsumer"
+# (type, path below which a reference to a stream makes the resource read it with GetRecords)
+STREAM_READER_EDGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("AWS::Lambda::EventSourceMapping", ("Properties", "EventSourceArn")),
+    ("AWS::Serverless::Function", ("Properties", "Events")),
+    (FIREHOSE, ("Properties", "KinesisStreamSourceConfiguration")),
+    ("AWS::Pipes::Pipe", ("Properties", "Source")),
+    ("AWS::KinesisAnalytics::Application", ("Properties", "Inputs")),
+    ("AWS::KinesisAnalyticsV2::Application", ("Properties",)),
+)
+POLICY_HOLDERS = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
+                  "AWS::Serverless::Function")
+
+
+def _reads_stream(source: Resource, edge: Edge) -> bool:
+    for reader_type, under in STREAM_READER_EDGES:
+        if source.type == reader_type and edge.under(*under):
+            return True
+    if source.type not in POLICY_HOLDERS:
+        return False
+    if "KinesisStreamReadPolicy" in edge.path:  # the SAM policy template
+        return True
+    if "Statement" not in edge.path:
+        return False
+    cut = edge.path.index("Statement") + 2  # down to the statement itself
+    statement = _at_path(source.raw, edge.path[2:cut])
+    return isinstance(statement, dict) and effect_of(statement) == "Allow" and any(
+        action_matches(a, "kinesis:GetRecords") for a in actions_of(statement))
+
+
+def _at_path(value: Any, path: tuple[object, ...]) -> Any:
+    for key in path:
+        if isinstance(value, dict) and isinstance(key, str):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+            value = value[key]
+        else:
+            return None
+    return value
+
+
+# Physical names AWS services require verbatim, by type.
+FIXED_NAMES = {
+    "AWS::IAM::Role": frozenset({"dms-vpc-role", "dms-cloudwatch-logs-role",
+                                 "dms-access-for-endpoint"}),
+}
+
+
+# ----------------------------------------------------------------------------- environments
+
+# Parameter names that carry the deployment environment (matched whole, any case).
+ENVIRONMENT_NAME = re.compile(
+    r"(?i)(?:deployment|target)?(?:env|environment|stage)(?:name|type|suffix|id)?")
+ENVIRONMENT_VALUES = frozenset({
+    "dev", "development", "test", "testing", "qa", "uat", "stage", "staging", "preprod",
+    "prod", "production", "prd", "sandbox", "demo", "int", "integration", "perf", "live"})
+
+
 # ---------------------------------------------------------------------------------- the roles
 
 
@@ -366,6 +438,83 @@ class Roles:
     def has_global_name(resource: Resource) -> bool:
         """The physical name lives in a namespace shared by every region."""
         return resource.type in GLOBAL_NAME_TYPES
+
+    # ------------------------------------------------------------------ rule scopes
+
+    def pinned_region(self) -> str | None:
+        """The one region the stack can be deployed in, when the template shows it: a stack
+        holding a Lambda@Edge function deploys only in us-east-1 (CloudFront takes function
+        versions from there alone)."""
+        for distribution in self.template.of_type(CLOUDFRONT):
+            for edge in self.graph.targets(distribution.logical_id):
+                if "LambdaFunctionAssociations" in edge.path:
+                    return EDGE_REGION
+        return None
+
+    def steady_invoker(self, invoker: Invoker) -> bool:
+        """The invoker fires at a pace the stack sets, not with the traffic: a schedule (an
+        EventBridge rule with a `ScheduleExpression` and no event pattern, an EventBridge
+        Scheduler schedule) or an AWS Config rule evaluation."""
+        source = self.template.resources.get(invoker.source)
+        if source is None:
+            return False
+        if source.type in ("AWS::Config::ConfigRule", "AWS::Scheduler::Schedule"):
+            return True
+        if source.type == "AWS::Events::Rule":
+            return ("ScheduleExpression" in source.properties
+                    and "EventPattern" not in source.properties)
+        if source.type == PERMISSION:
+            return _service(resolve(source.properties.get("Principal"), self.template),
+                            source.properties.get("Principal")) in ("config", "scheduler")
+        return False
+
+    def stream_readers(self, stream: Resource) -> tuple[list[str], list[str]]:
+        """Who reads a Kinesis stream in the stack: (readers that share its throughput through
+        GetRecords: event source mappings, SAM stream events, Firehose, Pipes, analytics
+        applications, policies granting `kinesis:GetRecords` on it; enhanced fan-out
+        consumers: `AWS::Kinesis::StreamConsumer`), logical ids in template order."""
+        shared: list[str] = []
+        fan_out: list[str] = []
+        for edge in self.graph.referrers(stream.logical_id, kinds=("Ref", "GetAtt", "Sub")):
+            source = self.template.resources[edge.source_id]
+            if source.type == STREAM_CONSUMER:
+                fan_out.append(source.logical_id)
+            elif _reads_stream(source, edge):
+                shared.append(source.logical_id)
+        return list(dict.fromkeys(shared)), list(dict.fromkeys(fan_out))
+
+    def single_zone(self, resource: Resource) -> bool:
+        """The resource lives in exactly one availability zone by design, so more zones in
+        its network would not make it survive a zone outage: an EC2 instance, a
+        `SINGLE_INSTANCE` Amazon MQ broker, a single-node cache or search domain."""
+        props = resource.properties
+        if resource.type in ("AWS::EC2::Instance", "AWS::EC2::NetworkInterface"):
+            return True
+        if resource.type == "AWS::AmazonMQ::Broker":
+            return bool(resolve(props.get("DeploymentMode"), self.template) == "SINGLE_INSTANCE")
+        if resource.type == "AWS::ElastiCache::CacheCluster":
+            return as_int(resolve(props.get("NumCacheNodes", 1), self.template)) == 1
+        return False
+
+    def name_fixed_by_aws(self, resource: Resource, property_name: str) -> bool:
+        """The physical name is one an AWS service looks up by that exact name (DMS uses the
+        roles `dms-vpc-role` and `dms-cloudwatch-logs-role`): nothing can be added to it."""
+        name = resolve(resource.properties.get(property_name), self.template)
+        return isinstance(name, str) and name in FIXED_NAMES.get(resource.type, ())
+
+    def environment_parameters(self, configured: Iterable[str] = ()) -> list[str]:
+        """Parameters that carry the deployment environment, in template order: the
+        `configured` names, the usual names (`Env`, `EnvName`, `EnvType`, `Environment`,
+        `EnvironmentName`, `Stage`, `StageName`...; any case) and parameters whose allowed
+        values are environments (at least two of dev, test, staging, prod...)."""
+        wanted = {name.lower() for name in configured}
+        found = []
+        for name, parameter in self.template.parameters.items():
+            environments = {str(v).strip().lower() for v in parameter.allowed_values}
+            if name.lower() in wanted or ENVIRONMENT_NAME.fullmatch(name) \
+                    or len(environments & ENVIRONMENT_VALUES) >= 2:
+                found.append(name)
+        return found
 
     # --------------------------------------------------------------------------- buckets
 

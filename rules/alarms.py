@@ -28,6 +28,7 @@ from cfnaudit.rule import (
     in_scenario,
     is_dead_letter_queue,
     parse_json_text,
+    proves_nonempty,
     referenced_names,
     rule,
     sub_variables,
@@ -318,11 +319,15 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
             yield from coverage_violations(ctx, index, function, "Function", "AWS/Lambda")
 
 
+ITERATOR_AGE = "GetRecords.IteratorAgeMilliseconds"
+FAN_OUT_AGE = "SubscribeToShardEvent.MillisBehindLatest"
+
+
 @rule(code="MON002", name="kinesis-stream-alarms", severity=Severity.ERROR,
       category="alarm-coverage", resource_types=("AWS::Kinesis::Stream",),
       options={"required_metrics": [
-          "GetRecords.IteratorAgeMilliseconds",
-          "IncomingRecords|IncomingBytes|WriteProvisionedThroughputExceeded"]})
+          ITERATOR_AGE, "IncomingRecords|IncomingBytes|WriteProvisionedThroughputExceeded"],
+          "without_consumer": False})
 def kinesis_stream_alarms(ctx: Context) -> Iterator[Violation]:
     """Kinesis stream has no alarm on consumer lag or ingestion.
 
@@ -331,6 +336,15 @@ def kinesis_stream_alarms(ctx: Context) -> Iterator[Violation]:
     on `GetRecords.IteratorAgeMilliseconds` and on one of `IncomingRecords`, `IncomingBytes`
     or `WriteProvisionedThroughputExceeded`, whose dimension value refers to the stream
     (`Ref`, `Fn::GetAtt`, `Fn::Sub`) or equals its literal `Name`. Metric-math alarms count.
+
+    Consumer lag is asked for only where it exists. The stream's readers come from the
+    core's roles: event source mappings, SAM stream events, Firehose, Pipes, analytics
+    applications and policies granting `kinesis:GetRecords` read through GetRecords; a
+    `AWS::Kinesis::StreamConsumer` reads with enhanced fan-out, which emits no
+    `GetRecords.IteratorAgeMilliseconds`: a stream read only that way needs an alarm on
+    `SubscribeToShardEvent.MillisBehindLatest` or on the consumer function's AWS/Lambda
+    `IteratorAge` instead. A stream that nothing in the stack reads (a producer-only stack)
+    is not asked for consumer lag unless `without_consumer` is set.
 
     ## Why is this bad?
     Iterator age is the one metric that says consumers are falling behind; once it passes the
@@ -383,16 +397,62 @@ def kinesis_stream_alarms(ctx: Context) -> Iterator[Violation]:
 
     ## Options
     - `required_metrics` (list): one entry per required alarm; alternatives joined by `|`.
+    - `without_consumer` (default false): ask for the iterator-age alarm also on streams
+      that nothing in the stack reads (their consumers live in other stacks).
 
     ## Known problems
     Alarms created outside the stack are not seen.
 
     ## References
     - [Kinesis Data Streams metrics](https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html)
+    - [Monitoring enhanced fan-out consumers](https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html#kinesis-metrics-stream)
     """
     index = AlarmIndex(ctx)
     for stream in ctx.resources():
-        yield from coverage_violations(ctx, index, stream, "Stream", "AWS/Kinesis")
+        shared, fan_out = ctx.roles.stream_readers(stream)
+        functions = _fan_out_functions(ctx, fan_out) if fan_out and not shared else []
+        related = [*index.candidates(stream), *(a for f in functions
+                                                for a in index.candidates(f))]
+        yield from ctx.each_scenario(stream, related, partial(
+            _stream_gaps, ctx, index, stream, bool(shared), bool(fan_out), functions))
+
+
+def _fan_out_functions(ctx: Context, consumers: list[str]) -> list[Resource]:
+    """The functions that read through enhanced fan-out consumers (mappings or SAM events
+    whose source is the consumer)."""
+    found: list[Resource] = []
+    for consumer in consumers:
+        for reader in ctx.graph.referring_resources(consumer):
+            if reader.type == "AWS::Lambda::EventSourceMapping":
+                found += ctx.targets_at(reader, "Properties", "FunctionName")
+            elif reader.type == "AWS::Serverless::Function":
+                found.append(reader)
+    return list({f.logical_id: f for f in found}.values())
+
+
+def _stream_gaps(ctx: Context, index: AlarmIndex, stream: Resource, shared: bool,
+                 fan_out: bool, functions: list[Resource], scenario: Scenario
+                 ) -> Iterator[Violation]:
+    watched = {m.metric for m in index.watching(stream, scenario)
+               if m.namespace is None or m.namespace == "AWS/Kinesis"}
+    for group in metric_groups(ctx):
+        key = "|".join(group)
+        if ITERATOR_AGE in group and not shared:
+            if fan_out:
+                lambda_watched = {m.metric for f in functions
+                                  for m in index.watching(f, scenario)
+                                  if m.namespace is None or m.namespace == "AWS/Lambda"}
+                if FAN_OUT_AGE not in watched and "IteratorAge" not in lambda_watched:
+                    yield Violation(
+                        f"Stream `{stream.logical_id}` has no alarm on `{FAN_OUT_AGE}` or its "
+                        "consumer function's `IteratorAge` (it is read through enhanced "
+                        "fan-out, which emits no GetRecords iterator age)", stream.path, key=key)
+                continue
+            if not ctx.option("without_consumer"):
+                continue  # nothing in the stack reads it: no consumer lag to watch
+        if not watched & set(group):
+            yield Violation(f"Stream `{stream.logical_id}` has no alarm on "
+                            f"{_group_text(group)}", stream.path, key=key)
 
 
 @rule(code="MON003", name="dead-letter-queue-alarm", severity=Severity.ERROR,
@@ -702,6 +762,8 @@ def _glue_alert_gaps(ctx: Context, index: AlarmIndex, job: Resource, alerts: lis
 def _action_kind(ctx: Context, alarm: Resource, action: Any, scenario: Scenario
                  ) -> str | Unresolved:
     """"sns", "scaling" or "other" for one alarm action, or why it cannot be known."""
+    if _given_by_deployer(ctx, alarm, action, scenario):
+        return "sns"
     target = ctx.ref_target(action)
     if target is not None:
         kind = ctx.template.resources[target].type
@@ -727,11 +789,25 @@ def _action_kind(ctx: Context, alarm: Resource, action: Any, scenario: Scenario
     return "other"
 
 
-def _actions(ctx: Context, value: Any, scenario: Scenario) -> list[Any] | Unresolved:
+def _given_by_deployer(ctx: Context, alarm: Resource, action: Any, scenario: Scenario
+                       ) -> bool:
+    """The action is a string parameter that the scenario's conditions (or the alarm's own
+    `Condition`) show is not empty (`CreateTopic` false where `CreateTopic` tests `TopicArn`
+    against ""): a notification target the deployer chose."""
+    name = action.get("Ref") if isinstance(action, dict) and len(action) == 1 else None
+    parameter = ctx.template.parameters.get(name) if isinstance(name, str) else None
+    if parameter is None or "List" in parameter.type:
+        return False
+    holds = (*scenario, (alarm.condition, True)) if alarm.condition else scenario
+    return proves_nonempty(parameter.name, ctx.template, holds)
+
+
+def _actions(ctx: Context, alarm: Resource, value: Any, scenario: Scenario
+             ) -> list[Any] | Unresolved:
     if value is None:
         return []
-    if isinstance(value, list):
-        return value
+    if isinstance(value, list) or _given_by_deployer(ctx, alarm, value, scenario):
+        return value if isinstance(value, list) else [value]
     resolved = ctx.resolve(value, scenario)  # a CommaDelimitedList parameter, for instance
     if isinstance(resolved, list):
         return resolved
@@ -751,7 +827,7 @@ def _check_alarm_actions(ctx: Context, alarm: Resource, variant: Variant
     elif isinstance(enabled, Unresolved):
         yield Violation(f"{noun} `{alarm.logical_id}` ActionsEnabled cannot be checked because "
                         f"{enabled.reason}", alarm.at("Properties", "ActionsEnabled"))
-    actions = _actions(ctx, props.get("AlarmActions"), variant.scenario)
+    actions = _actions(ctx, alarm, props.get("AlarmActions"), variant.scenario)
     if isinstance(actions, Unresolved):
         yield Violation(f"{noun} `{alarm.logical_id}` AlarmActions cannot be checked because "
                         f"{actions.reason}", alarm.at("Properties", "AlarmActions"))
@@ -822,9 +898,15 @@ def alarm_notifies_sns(ctx: Context) -> Iterator[Violation]:
           AlarmActions: [!Ref Alerts]
     ```
 
+    An action that is a string parameter which the scenario's conditions show is not empty
+    (`!If [CreateTopic, !Ref Topic, !Ref TopicArn]` where `CreateTopic` is
+    `!Equals [!Ref TopicArn, ""]`) is the notification target the deployer chose, and
+    counts.
+
     ## Known problems
-    An action imported from another stack (`Fn::ImportValue`) or taken from a parameter without
-    default cannot be checked and is reported as such.
+    An action imported from another stack (`Fn::ImportValue`) or taken from a parameter
+    without default that no condition tests cannot be checked and is reported as such. A
+    deployer's parameter that a condition shows is not empty is trusted to hold a topic ARN.
 
     ## References
     - [Using Amazon CloudWatch alarms: alarm actions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html)

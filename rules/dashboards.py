@@ -17,6 +17,8 @@ from typing import Any
 
 from cfnaudit.rule import (
     Context,
+    Parameter,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -260,7 +262,16 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     When the stack defines Lambda functions, Kinesis streams, Glue jobs or dead-letter queues
     (queues named by a redrive policy, `DeadLetterConfig` or on-failure destination), it needs
     an `AWS::CloudWatch::Dashboard`. The finding sits on the first component. Functions that
-    only CloudFormation calls (custom resource handlers, macros) are no pipeline components.
+    only CloudFormation calls (custom resource handlers, macros) and functions whose code
+    runs outside the stack's region (Lambda@Edge, Greengrass) are no pipeline components, and
+    one function alone is no pipeline (its console view is its dashboard): a stream, a Glue
+    job, a dead-letter queue, a second function or a state machine makes one.
+
+    A dashboard that exists only under a condition counts in every scenario when the
+    condition is an on/off switch for the deployer (it reads only parameters whose values are
+    `true`/`false`, `yes`/`no`...): turning it off is an explicit choice. A dashboard that
+    exists only in some environments (`IsProd`) leaves the others without one, and the
+    finding says when.
 
     ## Why is this bad?
     During an incident, operators need one place that shows ingestion, processing and failures
@@ -295,9 +306,11 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     ## References
     - [Using CloudWatch dashboards](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Dashboards.html)
     """
-    components = pipeline_components(ctx)
+    components = [(r, kind) for r, kind in pipeline_components(ctx)
+                  if not (kind == "function" and ctx.role(r).has(Purpose.EDGE))]
     dashboards = list(ctx.resources(DASHBOARD))
-    if not components or any(d.condition is None for d in dashboards):
+    if not _worth_a_dashboard(ctx, components) or any(
+            d.condition is None or _deployer_switch(ctx, d.condition) for d in dashboards):
         return
     names = [f"`{r.logical_id}`" for r, _ in components]
     listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -307,6 +320,56 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     scenarios, _ = ctx.scenarios.enumerate({d.condition for d in dashboards if d.condition})
     yield from fold([(s, [violation] if not any(exists_in(d, s) for d in dashboards) else [])
                      for s in scenarios])
+
+
+SWITCH_VALUES = frozenset({"true", "false", "yes", "no", "enabled", "disabled", "on", "off"})
+
+
+# Compute that is no pipeline component of this rule but makes a pipeline with a function.
+OTHER_STEPS = ("AWS::Serverless::Function", "AWS::StepFunctions::StateMachine",
+               "AWS::Serverless::StateMachine")
+
+
+def _worth_a_dashboard(ctx: Context, components: list[tuple[Resource, str]]) -> bool:
+    """A stream, a Glue job or a dead-letter queue, or a function with another processing
+    step (a second function, a state machine): one function alone has its own console view,
+    a stack dashboard adds nothing to it."""
+    kinds = [kind for _, kind in components]
+    steps = len(kinds) + sum(1 for _ in ctx.template.of_type(*OTHER_STEPS))
+    return bool(kinds) and (any(k != "function" for k in kinds) or steps >= 2)
+
+
+def _deployer_switch(ctx: Context, condition: str) -> bool:
+    """The condition reads only on/off parameters (`DeployMetricsDashboard: "true"`): a
+    choice the deployer makes explicitly, not a side effect of the environment."""
+    parameters: set[str] = set()
+    pending, seen = [condition], set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack = [ctx.template.conditions.get(name)]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                if len(node) == 1 and isinstance(node.get("Condition"), str):
+                    pending.append(node["Condition"])
+                elif len(node) == 1 and isinstance(node.get("Ref"), str):
+                    parameters.add(node["Ref"])
+                else:
+                    stack.extend(node.values())
+    found = [ctx.template.parameters.get(p) for p in parameters]
+    return bool(found) and all(p is not None and _is_switch(p) for p in found)
+
+
+def _is_switch(parameter: Parameter) -> bool:
+    values = {str(v).strip().lower() for v in parameter.allowed_values}
+    if parameter.has_value:
+        values.add(str(parameter.value).strip().lower())
+    return len(values) >= 1 and values <= SWITCH_VALUES
 
 
 _KIND = {

@@ -369,17 +369,24 @@ def _check_retries(ctx: Context, function: Resource, scenario: Scenario,
 
 
 @rule(code="LMB003", name="lambda-reserved-concurrency", severity=Severity.WARNING,
-      category="lambda-concurrency", resource_types=(FUNCTION,))
+      category="lambda-concurrency", resource_types=(FUNCTION,),
+      options={"without_invoker": False})
 def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
     """Function has no reserved concurrency, or reserves zero.
 
     ## What it does
     Checks that every `AWS::Lambda::Function` sets `ReservedConcurrentExecutions` to a
     positive number, in every condition scenario and through parameter defaults. Zero is
-    reported: it stops every invocation of the function. Functions that only serve
-    CloudFormation (custom resources, macros) and functions that run at CloudFront edges or
-    on Greengrass cores (found through the graph) are left out: the first run once per
-    deployment, the others outside the region's concurrency pool.
+    reported on every function: it stops every invocation of the function.
+
+    A missing reservation matters for functions whose load follows traffic. The invokers
+    come from the core's roles: a function is asked when something in the template invokes
+    it at run time with the traffic (API Gateway, load balancers, S3, SNS, event patterns,
+    queues and streams...). Left out: functions that only serve CloudFormation (custom
+    resources, macros), functions invoked only at a pace the stack sets (schedules, AWS
+    Config rule evaluations), functions that run at CloudFront edges or on Greengrass cores
+    (outside the region's concurrency pool), and, unless `without_invoker` is set,
+    functions nothing in the template invokes.
 
     ## Why is this bad?
     Without a reservation, functions share the account's unreserved pool: a burst in one
@@ -397,6 +404,12 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
           Handler: index.handler
           Role: arn:aws:iam::123456789012:role/transformer
           Code: {ZipFile: "def handler(e, c): pass"}
+      UploadsInvoke:
+        Type: AWS::Lambda::Permission
+        Properties:
+          FunctionName: !Ref Transformer
+          Action: lambda:InvokeFunction
+          Principal: s3.amazonaws.com
     ```
 
     ## Use instead
@@ -410,22 +423,44 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
           Role: arn:aws:iam::123456789012:role/transformer
           Code: {ZipFile: "def handler(e, c): pass"}
           ReservedConcurrentExecutions: 10
+      UploadsInvoke:
+        Type: AWS::Lambda::Permission
+        Properties:
+          FunctionName: !Ref Transformer
+          Action: lambda:InvokeFunction
+          Principal: s3.amazonaws.com
     ```
+
+    ## Options
+    - `without_invoker` (default false): also ask functions that nothing in the template
+      invokes (invoked by code or by other stacks).
 
     ## References
     - [Configuring reserved concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
     """
     for function in ctx.resources():
-        if not ctx.role(function).has(Purpose.DEPLOYMENT_HELPER, Purpose.EDGE):
-            yield from ctx.each_variant(function, lambda v, f=function: _check_reserved(
-                ctx, f, v.scenario, v.properties))
+        asked = _bursty(ctx, function)
+        yield from ctx.each_variant(function, lambda v, f=function, a=asked: _check_reserved(
+            ctx, f, v.scenario, v.properties, a))
+
+
+def _bursty(ctx: Context, function: Resource) -> bool:
+    """Whether the function's load follows traffic: a run-time invoker that is not a steady
+    schedule, or (with `without_invoker`) no invoker in the template at all."""
+    role = ctx.role(function)
+    if role.has(Purpose.DEPLOYMENT_HELPER, Purpose.EDGE):
+        return False
+    if not role.invokers:
+        return bool(ctx.option("without_invoker"))
+    return any(not i.deploy_time and not ctx.roles.steady_invoker(i) for i in role.invokers)
 
 
 def _check_reserved(ctx: Context, function: Resource, scenario: Scenario,
-                    props: Mapping[str, Any]) -> Iterator[Violation]:
+                    props: Mapping[str, Any], asked: bool) -> Iterator[Violation]:
     name = function.logical_id
     if "ReservedConcurrentExecutions" not in props:
-        yield Violation(f"Function `{name}` does not reserve concurrency", function.path)
+        if asked:
+            yield Violation(f"Function `{name}` does not reserve concurrency", function.path)
         return
     path = function.at("Properties", "ReservedConcurrentExecutions")
     value = ctx.read_int(props["ReservedConcurrentExecutions"], scenario,

@@ -219,23 +219,74 @@ def _outside_sources(ctx: Context, value: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# Resources that lay out a network. A stack that makes any of them designs its network, so a
+# placement into a VPC or subnets it does not make is a gap in that design.
+_LAYOUT_TYPES = (VPC, SUBNET, ROUTE_TABLE)
+# What a literal VPC or subnet id looks like (8 or 17 hexadecimal digits).
+_ID_FORMS = {"a VPC": re.compile(r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})"),
+             "a subnet": re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})")}
+_ID_FORMS["subnets"] = _ID_FORMS["a subnet"]
+NOT_AN_ID = "not-an-id"
+
+
+def _literals(value: Any) -> list[str]:
+    """The literal strings a placement value is made of (Fn::If branches, list items and the
+    list of a Select included; the parts of a Join are no whole value)."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, str) and node.strip():
+            found.append(node.strip())
+        elif isinstance(node, dict) and len(node) == 1:
+            (name, arg), = node.items()
+            if name == "Fn::Select" and isinstance(arg, list) and len(arg) == 2:
+                stack.append(arg[1])
+            elif name == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+                stack.extend(arg[1:])
+    return found
+
+
+def _network_layout(ctx: Context) -> list[str]:
+    """Logical ids of the VPCs, subnets and route tables the stack creates."""
+    return [r.logical_id for r in ctx.template.of_type(*_LAYOUT_TYPES)]
+
+
 @rule(code="NET001", name="vpc-from-parameters", severity=Severity.WARNING,
-      category="vpc-self-contained", options={"allow_shared_vpc": False}, security=True)
+      category="vpc-self-contained",
+      options={"allow_shared_vpc": False, "require_own_network": False}, security=True)
 def vpc_from_parameters(ctx: Context) -> Iterator[Violation]:
-    """Resource is placed into a VPC or subnets that the stack does not create.
+    """Stack lays out a network but places resources into a VPC or subnets it does not create.
 
     ## What it does
     Looks at every placement property (`VpcId`, `SubnetId`, `SubnetIds`, `Subnets`,
-    `VPCZoneIdentifier`, also nested as in `VpcConfig.SubnetIds`) of every resource and
-    reports the ones whose value comes from a parameter (`AWS::EC2::VPC::Id`,
-    `AWS::EC2::Subnet::Id`, `List<AWS::EC2::Subnet::Id>`, or a plain string), an
-    `Fn::ImportValue`, a mapping or a literal id instead of a `Ref` to a VPC or subnet created
-    in the same stack. Every `Fn::If` branch is checked.
+    `VPCZoneIdentifier`, also nested as in `VpcConfig.SubnetIds`) of every resource and finds
+    the ones whose value comes from a parameter, an `Fn::ImportValue`, a mapping or a literal
+    id instead of a `Ref` to a VPC or subnet created in the same stack. Every `Fn::If` branch
+    is checked.
+
+    Scope: a template made to go into an existing network (an instance launched into the
+    user's subnet, a layered service stack that imports the VPC of a network stack, a private
+    API endpoint in the caller's VPC) is not at fault for taking that network as input. The
+    rule reports outside placements only when the stack lays out a network itself: it creates
+    a VPC, subnets or route tables. A stack that carves its own subnets and route tables out
+    of a VPC it does not own, as the flawed pipeline does, designs a network it cannot see
+    (the VPC's other subnets, routes and endpoints). One finding is reported per outside
+    source (a parameter, an import), on its first placement, listing every resource placed
+    through it. With `require_own_network` every outside placement is reported, whatever the
+    stack creates (a profile for self-contained stacks).
+
+    Whatever the scope, a literal string that cannot be a VPC or subnet id (`PrivateSubnet1ID`
+    where `!Ref PrivateSubnet1ID` was meant) is reported on its resource: the deployment
+    fails or, worse, picks nothing.
 
     ## Why is this bad?
     A stack that takes its network as input cannot guarantee anything about it: the subnets
     may be public, lack route table associations, have no VPC endpoints, or sit in a single
-    availability zone, and the rules that check those properties cannot see them. Building
+    availability zone, and the rules that check those properties cannot see them. Subnets
+    added to a VPC the stack does not know may overlap the CIDRs of existing ones. Building
     the VPC, subnets, route tables and endpoints in the stack makes the network part of the
     reviewed, versioned design.
 
@@ -244,11 +295,11 @@ def vpc_from_parameters(ctx: Context) -> Iterator[Violation]:
     Parameters:
       VpcId: {Type: "AWS::EC2::VPC::Id"}
     Resources:
-      FunctionSecurityGroup:
-        Type: AWS::EC2::SecurityGroup
+      EndpointSubnet:
+        Type: AWS::EC2::Subnet
         Properties:
-          GroupDescription: functions
           VpcId: !Ref VpcId
+          CidrBlock: 10.0.9.0/24
     ```
 
     ## Use instead
@@ -258,16 +309,19 @@ def vpc_from_parameters(ctx: Context) -> Iterator[Violation]:
         Type: AWS::EC2::VPC
         Properties:
           CidrBlock: 10.0.0.0/16
-      FunctionSecurityGroup:
-        Type: AWS::EC2::SecurityGroup
+      EndpointSubnet:
+        Type: AWS::EC2::Subnet
         Properties:
-          GroupDescription: functions
           VpcId: !Ref Vpc
+          CidrBlock: 10.0.9.0/24
     ```
 
     ## Options
     - `allow_shared_vpc` (default `false`): accept networks from outside the stack (a shared
-      VPC owned by a network team); the rule then reports nothing.
+      VPC owned by a network team) even when the stack lays out subnets in it; only literal
+      strings that cannot be ids are reported then.
+    - `require_own_network` (default `false`): report every placement from outside the stack,
+      also in stacks that create no VPC, subnet or route table.
 
     ## References
     - [Amazon VPC user guide](https://docs.aws.amazon.com/vpc/latest/userguide/what-is-amazon-vpc.html)
@@ -275,22 +329,70 @@ def vpc_from_parameters(ctx: Context) -> Iterator[Violation]:
     """
     types = dict.fromkeys(r.type for r in ctx.template.resources.values())
     resources = list(ctx.resources(*types))
-    if ctx.option("allow_shared_vpc"):
-        return
+    layout = _network_layout(ctx)
+    in_scope = not ctx.option("allow_shared_vpc") and (
+        bool(layout) or bool(ctx.option("require_own_network")))
+    why = _layout_reason(ctx, layout)
+    groups: dict[str, list[Violation]] = {}
     for resource in resources:
-        if any(True for _ in _placements(dict(resource.properties), ())):
-            yield from ctx.each_variant(resource, lambda v, r=resource: _placed_outside(ctx, r, v))
+        if not any(True for _ in _placements(dict(resource.properties), ())):
+            continue
+        for found in ctx.each_variant(resource,
+                                      lambda v, r=resource: _placed_outside(ctx, r, v)):
+            if found.key == NOT_AN_ID:
+                yield found
+            elif in_scope:
+                groups.setdefault(found.key, []).append(found)
+    for key, placed in groups.items():
+        what, source = key.split("|", 1)
+        names = [_fragment(v) for v in placed]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+        verb = "is" if len(names) == 1 else "are"
+        yield Violation(f"{listed} {verb} placed into {what} from {source} instead of {what} "
+                        f"created in this stack{why}", placed[0].path, key=key)
+
+
+def _layout_reason(ctx: Context, layout: list[str]) -> str:
+    """Why the rule holds the stack to its own network, for the message."""
+    vpcs = [i for i in layout if ctx.template.resources[i].type == VPC]
+    if vpcs:
+        return f", although the stack creates {_listing(vpcs)}"
+    if layout:
+        return (f"; the stack builds subnets or route tables ({_listing(layout)}) in a VPC it "
+                "does not create")
+    return ""
+
+
+def _fragment(found: Violation) -> str:
+    """"`Name`", or "`Name` (when C is true)" for a placement made in some scenarios only."""
+    name, _, when = found.message.partition("` ")
+    return f"{name}` ({when})" if when else found.message
+
+
+def _listing(ids: list[str], limit: int = 4) -> str:
+    shown = [f"`{i}`" for i in ids[:limit]]
+    more = len(ids) - limit
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 def _placed_outside(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
+    """Per placement: a violation naming strings that cannot be ids, and one fragment (the
+    resource's name, keyed by what and where from) per outside source, grouped by the rule."""
     for key, value, path in _placements(dict(v.properties), resource.at("Properties")):
-        sources = _outside_sources(ctx, value)
-        if sources:
-            what = _PLACEMENT_KEYS[key]
-            origin = " and ".join(sources) if len(sources) < 3 else \
-                ", ".join(sources[:-1]) + f" and {sources[-1]}"
-            yield Violation(f"`{resource.logical_id}` is placed into {what} from {origin} "
-                            f"instead of {what} created in this stack", path)
+        what = _PLACEMENT_KEYS[key]
+        form = _ID_FORMS[what]
+        bad = [text for text in _literals(value) if not form.fullmatch(text)]
+        if bad:
+            noun = "a VPC id" if what == "a VPC" else "subnet ids"
+            strings = " and ".join(f"`{b}`" for b in bad)
+            yield Violation(f"`{resource.logical_id}` is placed into {what} from the literal "
+                            f"string{'s' if len(bad) > 1 else ''} {strings}, which "
+                            f"{'are not' if len(bad) > 1 else 'is not'} {noun} "
+                            "(missing `!Ref`?)", path, key=NOT_AN_ID)
+        for source in _outside_sources(ctx, value):
+            if any(source == f"the literal id `{b}`" for b in bad):
+                continue
+            yield Violation(f"`{resource.logical_id}`", path, key=f"{what}|{source}")
 
 
 # ------------------------------------------------------------------------ route tables
@@ -500,7 +602,9 @@ def interface_endpoint_configuration(ctx: Context) -> Iterator[Violation]:
     `SecurityGroupIds` names at least one security group, and that `SubnetIds` lists subnets
     of the stack in at least two availability zones (a warning). Zones are compared
     symbolically: `!Select [0, !GetAZs ""]` and `!Select [1, !GetAZs ""]` are two zones, the
-    same index twice is one.
+    same index twice is one. Private DNS is not asked of an endpoint whose network
+    interfaces the stack reads (`!GetAtt Endpoint.NetworkInterfaceIds`, to make their
+    addresses a load balancer's targets): its clients reach it by IP.
 
     ## Why is this bad?
     Without private DNS the SDKs in the VPC keep resolving the public service name and send
@@ -561,7 +665,7 @@ def _interface(ctx: Context, endpoint: Resource, scenario: Scenario) -> Iterator
     if isinstance(dns, Unresolved):
         yield Violation(f"{noun}'s `PrivateDnsEnabled` cannot be checked because {dns.reason}",
                         dns_path, severity=Severity.WARNING)
-    elif not dns:
+    elif not dns and not _reached_by_address(ctx, endpoint):
         yield Violation(f"{noun} does not enable private DNS, so clients keep resolving the "
                         "public service endpoint", dns_path, key="dns")
     if not _items(props.get("SecurityGroupIds")):
@@ -569,6 +673,14 @@ def _interface(ctx: Context, endpoint: Resource, scenario: Scenario) -> Iterator
                         "security group", endpoint.at("Properties", "SecurityGroupIds")
                         if "SecurityGroupIds" in props else endpoint.path, key="sg")
     yield from _endpoint_zones(ctx, noun, endpoint, props, scenario)
+
+
+def _reached_by_address(ctx: Context, endpoint: Resource) -> bool:
+    """The stack reads the endpoint's network interfaces (`!GetAtt E.NetworkInterfaceIds`,
+    to target their addresses from a load balancer): clients reach it by IP, and private
+    DNS plays no part."""
+    return any(edge.attribute == "NetworkInterfaceIds"
+               for edge in ctx.referrers(endpoint, kinds=("GetAtt", "Sub")))
 
 
 def _endpoint_zones(ctx: Context, noun: str, endpoint: Resource, props: Mapping[str, Any],
@@ -897,7 +1009,10 @@ def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks, through the resource graph, that every `AWS::EC2::Subnet` is named by an
     `AWS::EC2::SubnetRouteTableAssociation` in every condition scenario in which the subnet
-    exists.
+    exists. Subnets of an isolated VPC of the stack (no gateway attachment, peering or
+    transit attachment, no route in its route tables, no gateway endpoint) are left alone:
+    the main route table of a VPC created that way holds only the local route, which is
+    exactly what they need.
 
     ## Why is this bad?
     A subnet without an explicit association silently uses the VPC's main route table, which
@@ -911,6 +1026,11 @@ def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
       Vpc:
         Type: AWS::EC2::VPC
         Properties: {CidrBlock: 10.0.0.0/16}
+      S3Endpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcId: !Ref Vpc
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
       PrivateSubnet:
         Type: AWS::EC2::Subnet
         Properties:
@@ -924,6 +1044,11 @@ def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
       Vpc:
         Type: AWS::EC2::VPC
         Properties: {CidrBlock: 10.0.0.0/16}
+      S3Endpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcId: !Ref Vpc
+          ServiceName: !Sub com.amazonaws.${AWS::Region}.s3
       PrivateSubnet:
         Type: AWS::EC2::Subnet
         Properties:
@@ -944,10 +1069,35 @@ def subnet_route_table_association(ctx: Context) -> Iterator[Violation]:
     - [AWS::EC2::SubnetRouteTableAssociation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-subnetroutetableassociation.html)
     """
     for subnet in ctx.resources():
+        vpc = _target(ctx, subnet.properties.get("VpcId"), VPC)
+        if vpc is not None and _isolated(ctx, vpc):
+            continue  # the fresh main table's local route is all its subnets can use
         associations = ctx.referring_resources(subnet, types=(ASSOCIATION,),
                                                under=("Properties", "SubnetId"))
         yield from _check_jointly(ctx, subnet, associations,
                                   lambda s, n=subnet, a=associations: _associated(n, a, s))
+
+
+# What gives a VPC routes beyond the local one (attached to the VPC by `VpcId`).
+_ROUTING = ("AWS::EC2::VPCGatewayAttachment", "AWS::EC2::TransitGatewayAttachment",
+            "AWS::EC2::TransitGatewayVpcAttachment", "AWS::EC2::VPCPeeringConnection",
+            "AWS::EC2::EgressOnlyInternetGateway")
+
+
+def _isolated(ctx: Context, vpc: Resource) -> bool:
+    """A VPC of the stack with no way out: no gateway attachment or peering, no route in its
+    route tables, no gateway endpoint. Its main route table holds the local route only, which
+    is all its subnets need."""
+    if ctx.referring_resources(vpc, types=_ROUTING):
+        return False
+    for table in ctx.referring_resources(vpc, types=(ROUTE_TABLE,)):
+        if ctx.referring_resources(table, types=(ROUTE,)):
+            return False
+    for endpoint in ctx.referring_resources(vpc, types=(ENDPOINT,)):
+        kind = _endpoint_type(ctx, endpoint.properties, ())
+        if isinstance(kind, Unresolved) or kind == "Gateway":
+            return False
+    return True
 
 
 def _associated(subnet: Resource, associations: list[Resource],
@@ -1207,9 +1357,26 @@ def subnets_span_availability_zones(ctx: Context) -> Iterator[Violation]:
     """
     list(ctx.resources(VPC))
     for vpc, subnets in _subnet_groups(ctx):
+        if _one_zone_by_design(ctx, subnets):
+            continue
         primary = vpc or subnets[0]
         yield from _check_jointly(ctx, primary, subnets,
                                   lambda s, n=vpc, b=subnets: _spread(ctx, n, b, s))
+
+
+# Resources that serve a subnet rather than run in it: they say nothing about the workload.
+_SUBNET_PLUMBING = (ASSOCIATION, "AWS::EC2::SubnetNetworkAclAssociation",
+                    "AWS::EC2::SubnetCidrBlock", "AWS::EC2::NatGateway", ENDPOINT,
+                    "AWS::EC2::TransitGatewayAttachment", "AWS::EC2::TransitGatewayVpcAttachment")
+
+
+def _one_zone_by_design(ctx: Context, subnets: list[Resource]) -> bool:
+    """The one workload placed into these subnets lives in one zone by design (a single
+    instance, a single-instance broker): more zones would not keep it up."""
+    workloads = {r.logical_id: r for subnet in subnets
+                 for r in ctx.referring_resources(subnet)
+                 if r.type not in _SUBNET_PLUMBING and r.type != SUBNET}
+    return len(workloads) == 1 and all(ctx.roles.single_zone(r) for r in workloads.values())
 
 
 def _spread(ctx: Context, vpc: Resource | None, subnets: list[Resource],
@@ -1225,7 +1392,10 @@ def _spread(ctx: Context, vpc: Resource | None, subnets: list[Resource],
     else:
         names = ", ".join(f"`{s.logical_id}`" for s in present)
         noun, path = f"The VPC of subnet {names}", present[0].path
-    if unknown:
+    if len(present) == 1 and unknown:  # one subnet is one zone, whichever one AWS picks
+        yield Violation(f"{noun} has one subnet (`{present[0].logical_id}`), so one "
+                        "availability zone", path)
+    elif unknown:
         yield Violation(f"{noun}'s availability zones cannot be checked because "
                         f"{unknown[0].reason}", path, key="zones-unknown")
     else:

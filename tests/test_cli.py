@@ -52,7 +52,8 @@ def test_by_default_medium_warns_and_low_informs_without_failing(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # TAG001 (Medium: warning) and NAM001 (Low: info) are reported; only Critical/High fail.
     (tmp_path / "t.yaml").write_text("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
-                                     "    Properties: {QueueName: fixed-name}\n")
+                                     "  R:\n    Type: AWS::IAM::Role\n"
+                                     "    Properties: {RoleName: fixed-name}\n")
     code, out, _ = run(capsys, "scan", "--select", "TAG001,NAM001", str(tmp_path / "t.yaml"))
     assert code == 0
     assert "TAG001" in out and "NAM001" in out

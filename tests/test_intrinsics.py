@@ -279,3 +279,30 @@ def test_macro_output_is_fn_transform_or_a_script_under_a_declared_macro() -> No
     assert not is_macro_output(script, only_sam)  # AWS's own transforms run no scripts
     assert not is_macro_output("plain text", with_macro)
     assert not is_macro_output([{"Key": "a", "Value": "b"}], with_macro)
+
+
+def test_conditions_prove_a_parameter_is_not_empty() -> None:
+    from cfnaudit.intrinsics import proves_nonempty
+
+    template = template_from("""
+Parameters:
+  TopicArn: {Type: String}
+  Pager: {Type: String, Default: ""}
+  Env: {Type: String, Default: dev}
+Conditions:
+  CreateTopic: !Equals [!Ref TopicArn, ""]
+  HasPager: !Not [!Equals ["", !Ref Pager]]
+  PagedProd: !And [!Condition HasPager, !Equals [!Ref Env, prod]]
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+""")
+    assert proves_nonempty("TopicArn", template, (("CreateTopic", False),))
+    assert not proves_nonempty("TopicArn", template, (("CreateTopic", True),))
+    assert proves_nonempty("Pager", template, (("HasPager", True),))
+    assert not proves_nonempty("Pager", template, (("HasPager", False),))
+    assert proves_nonempty("Pager", template, (("PagedProd", True),))
+    assert not proves_nonempty("Pager", template, (("PagedProd", False),))
+    assert proves_nonempty("Env", template, (("IsProd", True),))
+    assert not proves_nonempty("Env", template, (("IsProd", False),))
+    assert not proves_nonempty("TopicArn", template, ())

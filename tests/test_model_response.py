@@ -121,10 +121,10 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("§4 Processing", "No TTL on DynamoDB tables", "dynamodb-ttl", "DDB001",
            ("LineageTable", "JobRunsTable")),
     # ------------------------------------------------------------------- §5 Network
+    # One finding per outside source, on its first placement: the VPC parameter (the groups,
+    # subnets, route table and endpoints) and the subnet-list parameter (the functions).
     Defect("§5 Network", "Pre-existing VPC and subnets as parameters", "vpc-self-contained",
-           "NET001", ("LambdaSecurityGroup", "EndpointSecurityGroup", "EndpointSubnetA",
-                      "EndpointSubnetB", "EndpointRouteTable", "S3GatewayEndpoint",
-                      "KmsInterfaceEndpoint", "SqsInterfaceEndpoint", *FUNCTIONS)),
+           "NET001", ("LambdaSecurityGroup", "ValidatorFunction")),
     Defect("§5 Network", "Subnets without route table associations", "network-routing",
            "NET005", ("EndpointSubnetA", "EndpointSubnetB")),
     Defect("§5 Network", "Interface endpoints without private DNS", "vpc-endpoints", "NET003",
