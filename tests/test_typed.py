@@ -52,7 +52,7 @@ def test_read_int_accepts_whole_numbers(value: Any, expected: int | None) -> Non
     ("1_000", "`FromPort` is `1_000`, not a number"),
     ("eighty", "`FromPort` is `eighty`, not a number"),
     ({"Ref": "Open"}, "parameter `Open` has no default"),
-    ({"Fn::Select": [math.inf, [1]]}, "the arguments of `Fn::Select` are invalid"),
+    ({"Fn::Select": [math.inf, [1]]}, "the `Fn::Select` index is out of range"),
 ])
 def test_read_int_says_why_a_value_is_no_number(value: Any, reason: str) -> None:
     assert _reason(read_int(value, TEMPLATE, what="FromPort")) == reason
