@@ -70,15 +70,19 @@ class Verdict:
         return (finding.code == self.code and finding.resource == self.resource
                 and tuple(finding.path) == self.path)
 
-    def matches(self, finding: Finding) -> bool:
-        if not self.same_finding(finding):
-            return False
-        if self.about_message or finding.message == self.message:
-            return finding.message == self.message
-        # Reworded, or another finding of the rule on the same path (MON002 reports consumer
-        # lag and ingestion on the stream): the names the message quotes tell them apart.
+    def reported_as(self, here: Sequence[Finding]) -> list[Finding]:
+        """The findings among `here` that are this judged one. With `about: message`, only
+        those with the judged wording. When several share its identity (MON002 reports
+        consumer lag and ingestion on one stream), the names a `false` or `inapplicable`
+        message quotes pick it out; a `true` one counts in any wording."""
+        same = [f for f in here if self.same_finding(f)]
+        if self.about_message:
+            return [f for f in same if f.message == self.message]
+        if self.verdict == "true":
+            return same  # still reported, perhaps reworded
         wanted = _quoted(self.message) - {self.resource}
-        return not wanted or bool(_quoted(finding.message) & wanted)
+        return [f for f in same if f.message == self.message
+                or not wanted or _quoted(f.message) & wanted]
 
 
 def _quoted(message: str) -> set[str]:
@@ -116,7 +120,7 @@ def broken(verdicts: Sequence[Verdict], findings: Mapping[Path, list[Finding]]) 
     problems = []
     for v in verdicts:
         here = findings.get(v.disk_path().resolve(), [])
-        reported = [f for f in here if v.matches(f)]
+        reported = v.reported_as(here)
         where = f"{v.source}: {v.code} {v.file} {v.resource} {'/'.join(map(str, v.path))}"
         if v.verdict == "true" and v.about_message:
             # a true finding whose message was judged wrong: it must stay, reworded
