@@ -1,0 +1,188 @@
+"""The judged set (tests/precision/verdicts) and the precision page (docs/precision.md).
+
+    python tools/precision_report.py            # rewrite docs/precision.md (needs ../shared/corpus)
+    python tools/precision_report.py --check    # exit 1 when docs/precision.md is stale
+    python tools/precision_report.py --broken   # judged findings whose verdict no longer holds
+
+A verdict names one finding by (file, code, resource, path). `true` findings must still be
+reported; `false` and `inapplicable` ones must not come back. A verdict with `about: message`
+judged only the wording: it comes back only if the same message does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402  # imported after the path is set
+
+from cfnaudit.api import Config, audit  # noqa: E402  # imported after the path is set
+from cfnaudit.engine import Finding  # noqa: E402  # imported after the path is set
+
+VERDICTS = ROOT / "tests" / "precision" / "verdicts"
+BEFORE = ROOT / "tests" / "precision" / "corpus_before.json"
+PAGE = ROOT / "docs" / "precision.md"
+CORPUS_PREFIX = "corpus/"
+KINDS = ("true", "inapplicable", "false")
+
+
+def shared_dir() -> Path:
+    """The shared folder beside the checkout; `CFNAUDIT_SHARED` points elsewhere (CI hides it
+    to prove the suite passes without it)."""
+    return Path(os.environ.get("CFNAUDIT_SHARED", ROOT.parent / "shared"))
+
+
+def corpus_dir() -> Path:
+    return shared_dir() / "corpus"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    file: str
+    code: str
+    resource: str | None
+    path: tuple[str | int, ...]
+    message: str
+    verdict: str
+    reason: str
+    about_message: bool
+    source: str  # the verdict file, for messages
+
+    @property
+    def needs_corpus(self) -> bool:
+        return self.file.startswith(CORPUS_PREFIX)
+
+    def disk_path(self) -> Path:
+        if self.needs_corpus:
+            return corpus_dir() / self.file.removeprefix(CORPUS_PREFIX)
+        return ROOT / self.file
+
+    def matches(self, finding: Finding) -> bool:
+        same = (finding.code == self.code and finding.resource == self.resource
+                and tuple(finding.path) == self.path)
+        return same and (not self.about_message or finding.message == self.message)
+
+
+def load_verdicts(folder: Path = VERDICTS) -> list[Verdict]:
+    found = []
+    for file in sorted(folder.glob("*.yaml")):
+        for entry in yaml.safe_load(file.read_text(encoding="utf-8")) or ():
+            verdict = str(entry["verdict"]).lower()
+            if verdict not in KINDS:
+                raise ValueError(f"{file.name}: verdict {verdict!r} is not one of {KINDS}")
+            found.append(Verdict(
+                file=entry["file"], code=entry["code"], resource=entry.get("resource"),
+                path=tuple(entry["path"]), message=entry["message"], verdict=verdict,
+                reason=entry["reason"], about_message=entry.get("about") == "message",
+                source=file.name))
+    return found
+
+
+def scan(files: Iterable[Path]) -> dict[Path, list[Finding]]:
+    """Findings per file (default configuration, as a user runs it)."""
+    paths = sorted({p.resolve() for p in files})
+    report = audit(paths, Config())
+    by_file: dict[Path, list[Finding]] = {p: [] for p in paths}
+    for finding in report.findings:
+        by_file.setdefault(Path(finding.file).resolve(), []).append(finding)
+    return by_file
+
+
+def broken(verdicts: Sequence[Verdict], findings: Mapping[Path, list[Finding]]) -> list[str]:
+    """One line per verdict that no longer holds."""
+    problems = []
+    for v in verdicts:
+        reported = [f for f in findings.get(v.disk_path().resolve(), []) if v.matches(f)]
+        where = f"{v.source}: {v.code} {v.file} {v.resource} {'/'.join(map(str, v.path))}"
+        if v.verdict == "true" and not reported:
+            problems.append(f"{where}: judged true ({v.reason}) but no longer reported")
+        elif v.verdict != "true" and reported:
+            problems.append(f"{where}: judged {v.verdict} ({v.reason}) but reported again: "
+                            f"{reported[0].message}")
+    return problems
+
+
+def corpus_counts() -> tuple[Counter[str], int]:
+    """Findings per rule code over the corpus, and the number of templates scanned."""
+    report = audit([corpus_dir()], Config())
+    counts = Counter(f.code for f in report.findings if not f.code.startswith("CFA"))
+    scanned = sum(1 for outcome in report.files if outcome.status == "scanned")
+    return counts, scanned
+
+
+def render(verdicts: Sequence[Verdict], counts: Counter[str], scanned: int) -> str:
+    before = json.loads(BEFORE.read_text(encoding="utf-8"))
+    old: dict[str, int] = before["counts"]
+    judged: dict[str, Counter[str]] = {}
+    for v in verdicts:
+        judged.setdefault(v.code, Counter())[v.verdict] += 1
+    codes = sorted(set(old) | set(counts) | set(judged))
+    rows = []
+    for code in codes:
+        tally = judged.get(code, Counter())
+        total = sum(tally.values())
+        share = f"{100 * tally['true'] / total:.0f}%" if total else "not judged"
+        rows.append(f"| {code} | {old.get(code, 0)} | {counts.get(code, 0)} | {tally['true']} | "
+                    f"{tally['inapplicable']} | {tally['false']} | {share} |")
+    total_before, total_after = sum(old.values()), sum(counts.values())
+    tally = Counter(v.verdict for v in verdicts)
+    lines = [
+        "# Precision",
+        "",
+        "Generated by `python tools/precision_report.py` from the judged set",
+        "(`tests/precision/verdicts/`) and a scan of `../shared/corpus`; `tests/test_precision.py`",
+        "fails when this page is stale or when a judged finding's verdict no longer holds.",
+        "",
+        f"- Corpus findings before this round (commit {before['commit']}): **{total_before}** on "
+        f"{before['templates_scanned']} templates "
+        f"({total_before / before['templates_scanned']:.1f} per template).",
+        f"- Corpus findings now: **{total_after}** on {scanned} templates "
+        f"({total_after / max(scanned, 1):.1f} per template).",
+        f"- Judged findings: **{len(verdicts)}** ({tally['true']} true, "
+        f"{tally['inapplicable']} inapplicable, {tally['false']} false when judged).",
+        "",
+        "A verdict is `true` when the message is true of the template and a reviewer would act",
+        "on it, `inapplicable` when it is true to the letter but pointless for that resource,",
+        "`false` when the message is untrue of the template. Precision is the share judged",
+        "`true`. Every `false` and `inapplicable` finding of the judged set is gone now (the",
+        "test checks it), and every `true` one is still reported.",
+        "",
+        "| rule | corpus before | corpus now | judged true | inapplicable | false | precision |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *rows,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    verdicts = load_verdicts()
+    if not corpus_dir().is_dir():
+        print(f"{corpus_dir()} is absent: the page and the corpus verdicts cannot be checked")
+        return 0
+    if "--broken" in argv:
+        problems = broken(verdicts, scan(v.disk_path() for v in verdicts))
+        print("\n".join(problems) or "every verdict holds")
+        return 1 if problems else 0
+    counts, scanned = corpus_counts()
+    page = render(verdicts, counts, scanned)
+    if "--check" in argv:
+        if PAGE.exists() and PAGE.read_text(encoding="utf-8") == page:
+            return 0
+        print(f"{PAGE.relative_to(ROOT)} is stale: run `python tools/precision_report.py`")
+        return 1
+    PAGE.write_text(page, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
