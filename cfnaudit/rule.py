@@ -80,6 +80,7 @@ from cfnaudit.roles import (  # what resources are for, re-exported for rule fil
     is_deployment_helper,
     roles_of,
 )
+from cfnaudit.roles import holds_passing_records, is_ephemeral_table, stores_nothing
 from cfnaudit.taggable import TagProperty, tag_property, taggable_types
 from cfnaudit.template import Output, Parameter, Resource, Template
 from cfnaudit.values import as_int, is_true, literal, skeleton
@@ -133,9 +134,11 @@ __all__ = [
     "effect_of",
     "exists_in",
     "fold",
+    "holds_passing_records",
     "in_scenario",
     "is_dead_letter_queue",
     "is_deployment_helper",
+    "is_ephemeral_table",
     "is_no_value",
     "is_true",
     "located_statements",
@@ -149,6 +152,7 @@ __all__ = [
     "role_policy_documents",
     "rule",
     "statements",
+    "stores_nothing",
     "sub_variables",
     "tag_property",
     "taggable_types",

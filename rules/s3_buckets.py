@@ -23,6 +23,7 @@ from cfnaudit.rule import (
     SERVED,
     SSE_S3_ONLY,
     Context,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -44,6 +45,7 @@ from cfnaudit.rule import (
     render,
     resources_of,
     rule,
+    stores_nothing,
 )
 
 Path = tuple[str | int, ...]
@@ -193,8 +195,11 @@ def deny_unencrypted_uploads(ctx: Context) -> Iterator[Violation]:
 
     Log-delivery buckets (the targets of server access logs, CloudTrail, Config,
     load-balancer, CloudFront, flow, WAF or log-fed Firehose delivery, found through the
-    graph) are exempt: the delivering service, not the uploader, decides how their objects
-    are encrypted.
+    graph, also when both sides name the bucket with the same parameter) are exempt: the
+    delivering service, not the uploader, decides how their objects are encrypted (a trail
+    writes SSE-S3 unless it sets `KmsKeyId`, so a KMS-only Deny would stop its delivery).
+    Website buckets and CloudFront origins are exempt too: they serve content to everyone,
+    and an origin read through an origin access identity cannot read SSE-KMS objects.
 
     ## Known problems
     Buckets whose policy lives in another stack are reported: the rule cannot see it. A
@@ -206,7 +211,8 @@ def deny_unencrypted_uploads(ctx: Context) -> Iterator[Violation]:
     - [Policy evaluation logic](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
     """
     for bucket in ctx.resources():
-        if ctx.role(bucket).is_log_bucket:
+        role = ctx.role(bucket)
+        if role.is_log_bucket or role.has(SERVED):
             continue
         policies = bucket_policies(ctx, bucket)
         yield from ctx.each_scenario(bucket, policies,
@@ -376,6 +382,9 @@ def default_encryption_cmk(ctx: Context) -> Iterator[Violation]:
     Targets of S3 server access logs and load-balancer access logs (found through the
     graph: another bucket's `LoggingConfiguration`, a load balancer's log attributes, a policy
     granting the delivery service) are exempt: AWS delivers those logs with SSE-S3 only.
+    So are website buckets and CloudFront origins: their content is served to everyone, a
+    customer key guards nothing there, and an origin access identity cannot read SSE-KMS
+    objects at all.
 
     ## Why is this bad?
     Without a customer-managed key, the key policy cannot restrict who decrypts the data,
@@ -417,7 +426,7 @@ def default_encryption_cmk(ctx: Context) -> Iterator[Violation]:
     - [Server access logging: target bucket encryption](https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).has(SSE_S3_ONLY):
+        if not ctx.role(bucket).has(SSE_S3_ONLY, SERVED):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _encryption_violations(
                 ctx, b, v))
 
@@ -500,8 +509,7 @@ def _public_access(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Viola
     config = v.properties.get("PublicAccessBlockConfiguration")
     name = bucket.logical_id
     if not isinstance(config, dict):
-        yield Violation(f"Bucket `{name}` has no `PublicAccessBlockConfiguration`", bucket.path)
-        return
+        return  # S3 blocks all four for a bucket created without the property (April 2023)
     base = bucket.at("Properties", "PublicAccessBlockConfiguration")
     for flag in PUBLIC_ACCESS_FLAGS:
         if flag not in config:
@@ -520,10 +528,14 @@ def public_access_block(ctx: Context) -> Iterator[Violation]:
     """Bucket does not block every form of public access.
 
     ## What it does
-    Checks that `PublicAccessBlockConfiguration` sets all four flags, `BlockPublicAcls`,
-    `BlockPublicPolicy`, `IgnorePublicAcls` and `RestrictPublicBuckets`, to true (absent
-    flags default to false). Each missing or false flag is one finding; values are read
-    through parameter defaults and in every condition scenario.
+    Checks that a `PublicAccessBlockConfiguration` sets all four flags, `BlockPublicAcls`,
+    `BlockPublicPolicy`, `IgnorePublicAcls` and `RestrictPublicBuckets`, to true (flags left
+    out of a configuration that is present default to false). Each missing or false flag is
+    one finding; values are read through parameter defaults and in every condition scenario.
+
+    A bucket without the property is not reported: since April 2023 S3 turns on all four
+    flags for every new bucket created without it, so nothing is exposed. Only a
+    configuration that switches a flag off (or leaves one out) weakens that default.
 
     ## Why is this bad?
     A single public ACL or a policy statement with `Principal: "*"` is enough to expose the
@@ -648,7 +660,11 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
 
     ## What it does
     Checks that `VersioningConfiguration.Status` is `Enabled`, through parameter defaults and
-    in every condition scenario.
+    in every condition scenario. Log-delivery buckets (found through the graph, as for
+    BKT001) are exempt: log objects are written once under unique keys and need expiration,
+    not versions. So are buckets with no data path: nothing in the stack reads or writes
+    them (only their policy or deployment-time objects refer to them), no output hands them
+    on and they have no physical name another system could use.
 
     ## Why is this bad?
     Without versioning an overwrite or a delete destroys the previous object for good: audit
@@ -677,7 +693,8 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
     - [Using versioning in S3 buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _versioning(ctx, b, v))
+        if not (ctx.role(bucket).is_log_bucket or stores_nothing(ctx, bucket)):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _versioning(ctx, b, v))
 
 
 def _access_logging(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violation]:
@@ -699,15 +716,14 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     """Data bucket does not log access to a log bucket.
 
     ## What it does
-    Checks that every bucket except log-delivery buckets has a `LoggingConfiguration` whose
-    `DestinationBucketName` is another bucket. A log-delivery bucket is one that something
-    in the stack delivers logs to, found through the graph: another bucket's
-    `LoggingConfiguration`, a CloudTrail trail, a Config delivery channel, a load balancer's
-    access-log attributes, a CloudFront distribution's `Logging`, a VPC flow log, a WAF
-    logging configuration or a Firehose stream fed by logs; or one with
-    `AccessControl: LogDeliveryWrite` or whose policy grants a log-delivery service. Its
-    name plays no part: a bucket called `Logs` that holds data is checked, a log target
-    called anything is not.
+    Checks that every bucket except the targets of S3 server access logs has a
+    `LoggingConfiguration` whose `DestinationBucketName` is another bucket. An access-log
+    target is found through the graph: another bucket's `LoggingConfiguration` names it, it
+    has `AccessControl: LogDeliveryWrite`, or its policy grants `logging.s3.amazonaws.com`.
+    Its name plays no part: a bucket called `Logs` that holds data is checked, an
+    access-log target called anything is not. Buckets that receive CloudTrail, Config or
+    other logs are checked (CIS asks for access logging on the CloudTrail bucket). Buckets
+    with no data path (see BKT007) are exempt.
 
     ## Why is this bad?
     Server access logs are the record of who read or changed which object: without them an
@@ -742,5 +758,5 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     - [Logging requests with server access logging](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).is_log_bucket:
+        if not (ctx.role(bucket).has(Purpose.ACCESS_LOGS) or stores_nothing(ctx, bucket)):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _access_logging(ctx, b, v))
