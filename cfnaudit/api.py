@@ -41,7 +41,7 @@ Progress = Callable[[int, int], None]  # (files done, files in total)
 class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    fail_on: Severity = Severity.WARNING
+    fail_on: Severity = Severity.ERROR
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     parameters: Mapping[str, Any] = field(default_factory=dict)
     rules_dirs: tuple[Path, ...] = ()

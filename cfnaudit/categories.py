@@ -51,3 +51,38 @@ CATEGORIES: dict[str, str] = {
     "deletion-policy": "retention of stateful resources",
     "logging": "log retention",
 }
+
+# The seed's "Severity Assessment" ranks its failures; each category takes the rank of the
+# failures it covers, and the rank gives a rule's default severity. Critical and High fail a
+# build (`error`, the default `--fail-on`), Medium warns, Low is information.
+SEED_RANKS: dict[str, tuple[str, ...]] = {
+    "Critical": (  # security configuration gaps, missing encryption controls
+        "kms-rotation", "kms-key-policy", "s3-deny-unencrypted", "s3-secure-transport",
+        "s3-encryption", "s3-public-access", "encryption-at-rest", "iam-wildcard",
+        "iam-explicit-deny", "xacct-external-id", "xacct-resource-policy", "vpc-endpoints",
+        "network-routing", "security-group-open", "secrets"),
+    "High": (  # incomplete monitoring, inadequate error handling
+        "alarm-coverage", "alarm-actions", "metric-dimensions", "dashboard-coverage",
+        "s3-access-logging", "lambda-dlq", "sqs-redrive", "stream-failure-handling",
+        "glue-script", "dependency-cycle"),
+    "Medium": (  # performance and cost optimisation, tagging, data lifecycle and resilience
+        "s3-lifecycle", "dynamodb-ttl", "dynamodb-pitr", "s3-versioning", "deletion-policy",
+        "logging", "lambda-concurrency", "glue-tuning", "kinesis-scaling", "partitioning",
+        "tags-required", "vpc-self-contained"),
+    "Low": ("naming", "outputs"),  # resource naming conventions, documentation gaps
+}
+RANK_SEVERITY: dict[str, str] = {"Critical": "error", "High": "error", "Medium": "warning",
+                                 "Low": "info"}
+# Rules ranked apart from their category, with the reason.
+RANK_EXCEPTIONS: dict[str, tuple[str, str]] = {
+    "BKT004": ("Medium", "a Bucket Key lowers KMS request cost; the encryption is BKT003's"),
+    "ESM004": ("Medium", "batching tunes throughput; failure handling is ESM001-003 and ESM005"),
+    "NET007": ("Medium", "a second availability zone is resilience, not a security gap"),
+}
+
+
+def seed_rank(code: str, category: str) -> str | None:
+    """The seed rank of a rule (None for engine categories, which have their own severity)."""
+    if code in RANK_EXCEPTIONS:
+        return RANK_EXCEPTIONS[code][0]
+    return next((rank for rank, members in SEED_RANKS.items() if category in members), None)

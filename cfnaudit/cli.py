@@ -69,7 +69,7 @@ def _settings_options(command: Any) -> Any:
                      help="Add these rules to the rule set."),
         click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules."),
         click.option("--fail-on", type=click.Choice(["error", "warning", "info"]),
-                     help="Lowest severity that makes the exit code 1 (default: warning)."),
+                     help="Lowest severity that makes the exit code 1 (default: error)."),
         click.option("--option", "options", multiple=True, metavar="CODE.KEY=VALUE",
                      help="Set a rule option, e.g. TAG001.required_tags=Environment,Owner."),
         click.option("--param", "params", multiple=True, metavar="NAME=VALUE",

@@ -158,7 +158,7 @@ KEYS: dict[str, tuple[Check, Any, str]] = {  # key -> (check, default, descripti
     "select": (_codes, (), "run only these codes/prefixes (replaces the rule set)"),
     "extend_select": (_codes, (), "add these codes/prefixes to the rule set"),
     "ignore": (_codes, (), "never run these codes/prefixes"),
-    "fail_on": (_severity, "warning", "lowest severity that makes the exit code 1"),
+    "fail_on": (_severity, "error", "lowest severity that makes the exit code 1"),
     "options": (_options, {}, "rule options: {CODE: {name: value}}"),
     "rules_dirs": (_paths, (), "extra rule directories"),
     "parameters": (_parameters, {}, "template parameter values: {Name: value}"),

@@ -158,6 +158,7 @@ DELIVERY_SERVICES = {
     "logdelivery.elasticloadbalancing.amazonaws.com": Purpose.LOAD_BALANCER_LOGS,
     "delivery.logs.amazonaws.com": Purpose.VENDED_LOGS,
 }
+LOGS_EXPORT = re.compile(r"logs\.(?:[^.]+\.)?amazonaws\.com")
 CLOUDFRONT_PRINCIPALS = ("cloudfront.amazonaws.com", "arn:aws:iam::cloudfront:user/")
 
 
@@ -219,6 +220,12 @@ SERVICE_NAMES = {"s3": "Amazon S3", "sns": "Amazon SNS", "events": "EventBridge"
                  "secretsmanager": "Secrets Manager"}
 
 
+BALANCERS = ("AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer")
+# Resources that refer to a security group without attaching it to anything.
+GROUP_RULES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress",
+               "AWS::EC2::SecurityGroupEgress")
+
+
 # ------------------------------------------------------------------------------ dead letters
 
 # (source type, path below which a reference means "this queue receives failures")
@@ -250,7 +257,7 @@ GLOBAL_NAME_TYPES = frozenset({
     "AWS::CloudFront::Function", "AWS::CloudFront::Distribution",
     "AWS::CloudFront::CachePolicy", "AWS::CloudFront::OriginRequestPolicy",
     "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudFront::OriginAccessControl",
-    "AWS::Route53::HostedZone",
+    "AWS::Route53::HostedZone", "AWS::CloudWatch::Dashboard",
 })
 
 
@@ -336,12 +343,15 @@ class Roles:
                    stream_hours: int) -> bool:
         """Whether deleting `resource` loses data worth keeping: a log group kept longer
         than `log_group_days` (or forever), a Kinesis stream kept longer than
-        `stream_hours`; every other store does. Unreadable retention counts as keeping."""
+        `stream_hours`, a bucket that is more than a build-artifact store; every other store
+        does. Unreadable retention counts as keeping."""
         if resource.type == "AWS::Logs::LogGroup":
             return self._retention_over(resource, "RetentionInDays", log_group_days)
         if resource.type == "AWS::Kinesis::Stream":
             return self._retention_over(resource, "RetentionPeriodHours", stream_hours,
                                         default=24)
+        if resource.type == BUCKET:  # build artifacts are rebuilt, not restored
+            return self.role(resource).purposes != {Purpose.ARTIFACTS}
         return True
 
     @staticmethod
@@ -423,6 +433,8 @@ class Roles:
                 for principal in principals_of(statement, self.template):
                     if principal.kind == "Service" and principal.text in DELIVERY_SERVICES:
                         found.add(DELIVERY_SERVICES[principal.text])
+                    elif principal.kind == "Service" and LOGS_EXPORT.fullmatch(principal.text):
+                        found.add(Purpose.VENDED_LOGS)  # CloudWatch Logs export tasks
                     if principal.text.startswith(CLOUDFRONT_PRINCIPALS) or (
                             principal.kind == "CanonicalUser"
                             and "S3CanonicalUserId" in principal.text):
@@ -503,11 +515,13 @@ class Roles:
     # ------------------------------------------------------------------- security groups
 
     def _public_entry(self, group: Resource) -> bool:
-        """The group is attached to a load balancer whose scheme is internet-facing."""
+        """The group is attached to a load balancer whose scheme is internet-facing, and to
+        nothing else (an instance sharing it would be open to the internet too)."""
+        referrers = self.graph.referring_resources(group.logical_id)
+        if any(r.type not in BALANCERS + GROUP_RULES for r in referrers):
+            return False
         for balancer in self.graph.referring_resources(
-                group.logical_id, types=("AWS::ElasticLoadBalancingV2::LoadBalancer",
-                                         "AWS::ElasticLoadBalancing::LoadBalancer"),
-                under=("Properties", "SecurityGroups")):
+                group.logical_id, types=BALANCERS, under=("Properties", "SecurityGroups")):
             scheme = resolve(balancer.properties.get("Scheme", "internet-facing"),
                              self.template)
             if scheme == "internet-facing":

@@ -444,7 +444,7 @@ def dead_letter_queue_alarm(ctx: Context) -> Iterator[Violation]:
             yield from coverage_violations(ctx, index, queue, "Dead-letter queue", "AWS/SQS")
 
 
-@rule(code="MON004", name="dynamodb-table-alarms", severity=Severity.WARNING,
+@rule(code="MON004", name="dynamodb-table-alarms", severity=Severity.ERROR,
       category="alarm-coverage", resource_types=("AWS::DynamoDB::Table",),
       options={"required_metrics": [
           "ReadThrottleEvents|WriteThrottleEvents|ThrottledRequests|SystemErrors"]})
@@ -837,7 +837,7 @@ def _custom_metric_violations(ctx: Context, alarm: Resource, variant: Variant
                             f"`{namespace}` without the `{wanted}` dimension", path)
 
 
-@rule(code="MON020", name="custom-metric-environment-dimension", severity=Severity.WARNING,
+@rule(code="MON020", name="custom-metric-environment-dimension", severity=Severity.ERROR,
       category="metric-dimensions", resource_types=(ALARM,),
       options={"dimension": "Environment"})
 def custom_metric_environment_dimension(ctx: Context) -> Iterator[Violation]:

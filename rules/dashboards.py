@@ -244,7 +244,7 @@ def pipeline_components(ctx: Context) -> list[tuple[Resource, str]]:
 # ---------------------------------------------------------------------------------- rules
 
 
-@rule(code="MON030", name="pipeline-dashboard-missing", severity=Severity.WARNING,
+@rule(code="MON030", name="pipeline-dashboard-missing", severity=Severity.ERROR,
       category="dashboard-coverage", resource_types=(FUNCTION, STREAM, JOB, QUEUE, DASHBOARD))
 def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     """Stack has pipeline components but no CloudWatch dashboard.
@@ -333,7 +333,7 @@ def _shows(ctx: Context, charts: Charts, resource: Resource, namespace: str,
     return shown
 
 
-@rule(code="MON031", name="dashboard-component-coverage", severity=Severity.WARNING,
+@rule(code="MON031", name="dashboard-component-coverage", severity=Severity.ERROR,
       category="dashboard-coverage", resource_types=(FUNCTION, STREAM, JOB, QUEUE, DASHBOARD),
       options={"function_metrics": ["Errors", "Throttles"],
                "stream_metrics": ["GetRecords.IteratorAgeMilliseconds", "IncomingRecords"],

@@ -171,7 +171,7 @@ def on_failure_destination(ctx: Context) -> Iterator[Violation]:
     yield from _each_mapping(ctx, {STREAM: check})
 
 
-@rule(code="ESM002", name="stream-mapping-bisect-on-error", severity=Severity.WARNING,
+@rule(code="ESM002", name="stream-mapping-bisect-on-error", severity=Severity.ERROR,
       category="stream-failure-handling", resource_types=(MAPPING,))
 def bisect_on_error(ctx: Context) -> Iterator[Violation]:
     """Stream mapping retries a whole batch for one bad record.
@@ -233,7 +233,7 @@ def bisect_on_error(ctx: Context) -> Iterator[Violation]:
     yield from _each_mapping(ctx, {STREAM: check})
 
 
-@rule(code="ESM003", name="stream-mapping-retry-bounds", severity=Severity.WARNING,
+@rule(code="ESM003", name="stream-mapping-retry-bounds", severity=Severity.ERROR,
       category="stream-failure-handling", resource_types=(MAPPING,),
       options={"max_retry_attempts": 10000, "max_record_age_seconds": 604800})
 def retry_bounds(ctx: Context) -> Iterator[Violation]:
@@ -374,7 +374,7 @@ def batching(ctx: Context) -> Iterator[Violation]:
         QUEUE: check_for(("BatchSize",), "Queue")})
 
 
-@rule(code="ESM005", name="sqs-mapping-partial-batch-response", severity=Severity.WARNING,
+@rule(code="ESM005", name="sqs-mapping-partial-batch-response", severity=Severity.ERROR,
       category="stream-failure-handling", resource_types=(MAPPING,))
 def partial_batch_response(ctx: Context) -> Iterator[Violation]:
     """SQS mapping retries a whole batch when one message fails.

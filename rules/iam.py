@@ -180,7 +180,7 @@ def _wildcard_resource(ctx: Context, resource: Resource, v: Variant) -> Iterator
                             "(`Resource: \"*\"`)", path)
 
 
-@rule(code="IAM002", name="iam-wildcard-resource", severity=Severity.WARNING,
+@rule(code="IAM002", name="iam-wildcard-resource", severity=Severity.ERROR,
       category="iam-wildcard", resource_types=IDENTITY,
       options={"star_resource_actions": STAR_ONLY_ACTIONS}, security=True)
 def wildcard_resource(ctx: Context) -> Iterator[Violation]:
@@ -297,7 +297,7 @@ def _explicit_deny(ctx: Context, role: Resource, sources: list[Any],
                         "explicit `Deny` guardrail", role.path)
 
 
-@rule(code="IAM003", name="iam-explicit-deny-guardrail", severity=Severity.WARNING,
+@rule(code="IAM003", name="iam-explicit-deny-guardrail", severity=Severity.ERROR,
       category="iam-explicit-deny", resource_types=("AWS::IAM::Role",), security=True)
 def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
     """Role that writes to the stack's data stores has no explicit Deny guardrail.

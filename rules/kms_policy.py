@@ -275,7 +275,7 @@ def _cross_account(ctx: Context, key: Resource, v: Variant) -> Iterator[Violatio
                             "without a `kms:ViaService` or `kms:CallerAccount` condition", path)
 
 
-@rule(code="KMS003", name="kms-cross-account-conditions", severity=Severity.WARNING,
+@rule(code="KMS003", name="kms-cross-account-conditions", severity=Severity.ERROR,
       category="kms-key-policy", resource_types=KEY, options={"stack_account_id": ""},
       security=True)
 def cross_account_conditions(ctx: Context) -> Iterator[Violation]:

@@ -252,7 +252,7 @@ def _check_destination(ctx: Context, function: Resource, scenario: Scenario,
                     "but has no dead-letter queue or on-failure destination", function.path)
 
 
-@rule(code="LMB002", name="lambda-async-retry-bounds", severity=Severity.WARNING,
+@rule(code="LMB002", name="lambda-async-retry-bounds", severity=Severity.ERROR,
       category="lambda-dlq", resource_types=(FUNCTION,),
       options={"max_retry_attempts": 2, "max_event_age_seconds": 21600, **ASYNC_OPTIONS})
 def async_retry_bounds(ctx: Context) -> Iterator[Violation]:

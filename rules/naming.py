@@ -60,6 +60,11 @@ NAME_PROPERTIES = {
 }
 
 REGION = "AWS::Region"
+# A stack name is unique per account and region, and each environment is its own stack: a name
+# built from it cannot collide between environments.
+STACK_NAME = "AWS::StackName"
+ENVIRONMENT_WORDS = frozenset({"dev", "development", "test", "staging", "stage", "qa", "uat",
+                               "prod", "production"})
 
 
 def sketch(value: Any) -> str:
@@ -82,6 +87,18 @@ def sketch(value: Any) -> str:
     return "${?}"
 
 
+def _environment_parameters(ctx: Context) -> list[str]:
+    """The template's parameters that carry the environment: those named in the option, and
+    any whose `AllowedValues` are environment names (`dev`, `prod`...)."""
+    named = {str(p) for p in ctx.option("environment_parameters")}
+    found = []
+    for name, parameter in ctx.template.parameters.items():
+        words = {str(v).lower() for v in parameter.allowed_values}
+        if name in named or words & ENVIRONMENT_WORDS:
+            found.append(name)
+    return found
+
+
 def _check(ctx: Context, resource: Resource, name_property: str, variant: Variant
            ) -> Iterator[Violation]:
     value = variant.properties.get(name_property)
@@ -91,15 +108,21 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
     refs = referenced_names(value)
     if any(r in ctx.template.resources for r in refs):
         return  # derived from another resource's name (`/aws/lambda/${Fn}`): checked there
-    environment = [str(p) for p in ctx.option("environment_parameters")]
+    if isinstance(value, dict) and list(value) == ["Ref"] \
+            and value["Ref"] in ctx.template.parameters:
+        return  # the whole name is the deployer's: each deployment passes its own
+    environment = _environment_parameters(ctx)
     lacking = []
     needs_region = ctx.roles.has_global_name(resource) or ctx.option("region_everywhere")
     if needs_region and REGION not in refs:
         lacking.append("the region (`${AWS::Region}`)")
-    if not any(p in refs for p in environment):
-        declared = [f"`{p}`" for p in environment if p in ctx.template.parameters]
-        lacking.append("the environment parameter (" + " or ".join(declared) + ")" if declared
-                       else f"an environment (the template has no `{environment[0]}` parameter)")
+    # Without an environment parameter, any parameter in the name lets deployments differ.
+    free = not environment and any(r in ctx.template.parameters for r in refs)
+    if STACK_NAME not in refs and not free and not any(p in refs for p in environment):
+        named = [str(p) for p in ctx.option("environment_parameters")]
+        lacking.append("the environment parameter (" + " or ".join(f"`{p}`" for p in environment)
+                       + ")" if environment
+                       else f"an environment (the template has no `{named[0]}` parameter)")
     if lacking:
         yield Violation(f"{name_property} of `{resource.logical_id}` does not include "
                         + " and ".join(lacking), path, key="|".join(lacking))
@@ -111,9 +134,10 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
                             f"match the naming pattern `{pattern}`", path, key="pattern")
 
 
-@rule(code="NAM001", name="physical-name-region-environment", severity=Severity.WARNING,
+@rule(code="NAM001", name="physical-name-region-environment", severity=Severity.INFO,
       category="naming", resource_types=tuple(NAME_PROPERTIES),
-      options={"environment_parameters": ["Environment", "EnvironmentName", "Env",
+      options={"environment_parameters": ["Environment", "EnvironmentName", "Env", "EnvName",
+                                          "EnvType", "EnvironmentType",
                                           "EnvironmentSuffix", "Stage"],
                "pattern": "", "region_everywhere": False})
 def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
@@ -123,14 +147,15 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
     For resources with an explicit physical name (`BucketName`, `FunctionName`, `TableName`,
     Kinesis `Name`, `QueueName`, `TopicName`, `RoleName`, `AlarmName`, `LogGroupName`, Glue
     job `Name` and more; see the table in the rule file), requires the name to refer to one
-    of `environment_parameters` (through `Ref`, `Fn::Sub` or inside `Fn::Join`), in every
-    condition scenario. Names that are global or shared across regions (S3 buckets, IAM
-    roles, managed policies, users, groups and instance profiles, CloudFront functions,
-    DynamoDB global tables) must also refer to `AWS::Region`; regional names need it only
-    with `region_everywhere`. Names derived from another resource of the stack
-    (`/aws/lambda/${Function}`) are left to that resource. With `pattern` set, the name,
-    written as Sub text (`raw-${Environment}-${AWS::Region}`), must also match that regular
-    expression.
+    of `environment_parameters` or to `AWS::StackName` (each environment is its own stack,
+    and a stack name is unique per account and region), through `Ref`, `Fn::Sub` or inside
+    `Fn::Join`, in every condition scenario. Names that are global or shared across
+    regions (S3 buckets, IAM roles, managed policies, users, groups and instance profiles,
+    CloudFront functions, CloudWatch dashboards, DynamoDB global tables) must also refer to
+    `AWS::Region`; regional names need it only with `region_everywhere`. Names derived
+    from another resource of the stack (`/aws/lambda/${Function}`) are left to that
+    resource. With `pattern` set, the name, written as Sub text
+    (`raw-${Environment}-${AWS::Region}`), must also match that regular expression.
 
     ## Why is this bad?
     Global names without the region collide when the stack is deployed to a second region
@@ -178,10 +203,15 @@ def physical_name_region_environment(ctx: Context) -> Iterator[Violation]:
     - `region_everywhere` (default false): require the region in regional names too (for
       teams whose convention puts it in every name).
 
+    A name taken whole from a parameter (`BucketName: !Ref SiteDomain`) is the deployer's
+    and is not checked. An environment parameter is one named in `environment_parameters`, or
+    one whose `AllowedValues` are environment names (`dev`, `test`, `staging`, `prod`...). In
+    a template that has none, a name built from any parameter passes the environment part:
+    each deployment can give that parameter its own value.
+
     ## Known problems
     Names of Glue databases and tables are not checked (their names cannot contain the
-    hyphens of a region). A name taken whole from a parameter is reported: the template
-    cannot show that the value will contain the region.
+    hyphens of a region).
 
     ## References
     - [Name type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html)

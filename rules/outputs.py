@@ -77,7 +77,7 @@ def _noun(resource: Resource) -> str:
     return resource.type.split("::")[-1]
 
 
-@rule(code="OUT001", name="key-resource-output", severity=Severity.WARNING,
+@rule(code="OUT001", name="key-resource-output", severity=Severity.INFO,
       category="outputs", resource_types=tuple(KEY_TYPES), options={"types": KEY_TYPES})
 def key_resource_output(ctx: Context) -> Iterator[Violation]:
     """Key resource does not appear in the stack's Outputs.
@@ -123,7 +123,7 @@ def key_resource_output(ctx: Context) -> Iterator[Violation]:
                             "Outputs", resource.path)
 
 
-@rule(code="OUT002", name="key-resource-export", severity=Severity.WARNING,
+@rule(code="OUT002", name="key-resource-export", severity=Severity.INFO,
       category="outputs", resource_types=tuple(KEY_TYPES), options={"types": KEY_TYPES})
 def key_resource_export(ctx: Context) -> Iterator[Violation]:
     """Key resource is output without an Export name.

@@ -90,7 +90,7 @@ def _check_table(ctx: Context, table: Resource, variant: Variant) -> Iterator[Vi
                         table.at("Properties", "TableInput", "PartitionKeys"))
 
 
-@rule(code="PRT001", name="glue-table-time-partitions", severity=Severity.INFO,
+@rule(code="PRT001", name="glue-table-time-partitions", severity=Severity.WARNING,
       category="partitioning", resource_types=("AWS::Glue::Table",))
 def glue_table_time_partitions(ctx: Context) -> Iterator[Violation]:
     """Glue table is not partitioned by date or time.
@@ -169,7 +169,7 @@ def _check_stream(ctx: Context, stream: Resource, variant: Variant) -> Iterator[
                             "`!{timestamp:...}` partition", path)
 
 
-@rule(code="PRT002", name="firehose-timestamp-prefix", severity=Severity.INFO,
+@rule(code="PRT002", name="firehose-timestamp-prefix", severity=Severity.WARNING,
       category="partitioning", resource_types=("AWS::KinesisFirehose::DeliveryStream",))
 def firehose_timestamp_prefix(ctx: Context) -> Iterator[Violation]:
     """Firehose S3 prefix declares no time-based partition.
@@ -253,7 +253,7 @@ def _check_job(ctx: Context, job: Resource, variant: Variant) -> Iterator[Violat
                         "date or time column", path)
 
 
-@rule(code="PRT003", name="glue-job-partition-keys", severity=Severity.INFO,
+@rule(code="PRT003", name="glue-job-partition-keys", severity=Severity.WARNING,
       category="partitioning", resource_types=("AWS::Glue::Job",))
 def glue_job_partition_keys(ctx: Context) -> Iterator[Violation]:
     """Glue job does not declare time-based output partition keys.

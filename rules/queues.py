@@ -183,7 +183,7 @@ def _duration(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-@rule(code="SQS002", name="sqs-dlq-retention", severity=Severity.WARNING,
+@rule(code="SQS002", name="sqs-dlq-retention", severity=Severity.ERROR,
       category="sqs-redrive", resource_types=(QUEUE,))
 def dead_letter_retention(ctx: Context) -> Iterator[Violation]:
     """Dead-letter queue keeps messages for less time than its source queue.

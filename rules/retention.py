@@ -6,7 +6,8 @@
 
 Only stores whose loss loses data are asked (the core's `Roles.keeps_data`): a log group that
 keeps its events for `log_group_days` or less, or a Kinesis stream that keeps its records for
-`stream_hours` or less, holds nothing a deletion would take that its retention would not.
+`stream_hours` or less, holds nothing a deletion would take that its retention would not; a
+build-artifact store holds what the next pipeline run rebuilds.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
     by default); RDS instances inside a cluster are skipped (the cluster holds the data).
     Stores that keep their data only briefly are skipped: log groups whose `RetentionInDays`
     is at most `log_group_days`, Kinesis streams whose `RetentionPeriodHours` (default 24)
-    is at most `stream_hours`.
+    is at most `stream_hours`, and buckets that only store CodePipeline or CodeBuild
+    artifacts (found through the graph), which a pipeline run rebuilds.
 
     ## Why is this bad?
     Without a policy CloudFormation deletes the resource with the stack: one mistaken

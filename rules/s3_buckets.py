@@ -450,7 +450,7 @@ def _bucket_key(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violatio
                             "Bucket Key (`BucketKeyEnabled: true`)", path)
 
 
-@rule(code="BKT004", name="s3-bucket-key-enabled", severity=Severity.INFO,
+@rule(code="BKT004", name="s3-bucket-key-enabled", severity=Severity.WARNING,
       category="s3-encryption", resource_types=BUCKET)
 def bucket_key_enabled(ctx: Context) -> Iterator[Violation]:
     """Bucket encrypts with SSE-KMS without an S3 Bucket Key.
@@ -585,7 +585,7 @@ def _cors(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violation]:
                                           "AllowedOrigins", j))
 
 
-@rule(code="BKT006", name="s3-cors-any-origin", severity=Severity.WARNING,
+@rule(code="BKT006", name="s3-cors-any-origin", severity=Severity.ERROR,
       category="s3-public-access", resource_types=BUCKET, security=True)
 def cors_any_origin(ctx: Context) -> Iterator[Violation]:
     """Data bucket accepts cross-origin requests from any web origin.
@@ -710,7 +710,7 @@ def _access_logging(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Viol
                         "separate log bucket", bucket.at("Properties", "LoggingConfiguration"))
 
 
-@rule(code="BKT008", name="s3-access-logging", severity=Severity.WARNING,
+@rule(code="BKT008", name="s3-access-logging", severity=Severity.ERROR,
       category="s3-access-logging", resource_types=BUCKET)
 def access_logging(ctx: Context) -> Iterator[Violation]:
     """Data bucket does not log access to a log bucket.

@@ -11,8 +11,10 @@ years: they need an expiration (LCY001), not an archive tier, Intelligent-Tierin
 Archive (LCY001-LCY003 do not ask). Website buckets and CloudFront origins serve their objects,
 which an archive tier would make unreadable (LCY001, LCY003 do not ask). A bucket whose data
 expires by a whole-bucket rule at or before `archive_after_days` needs no archive tier either.
-Multipart cleanup and noncurrent-version expiry apply to every bucket. Anything else that
-should not be tiered is suppressed with a reason in the bucket's `Metadata`.
+AWS log delivery writes small objects once, with single uploads and never over an existing key:
+log-delivery buckets are not asked for multipart cleanup (LCY004), nor for noncurrent-version
+expiry (LCY005) unless an expiration rule turns their expired logs into noncurrent versions.
+Anything else that should not be tiered is suppressed with a reason in the bucket's `Metadata`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfnaudit.rule import (
+    LOG_DELIVERY,
     SERVED,
     SHORT_LIVED,
     Context,
@@ -265,7 +268,7 @@ def _check_archive(ctx: Context, bucket: Resource, variant: Variant) -> Iterator
                         f"Glacier within {limit} days", _report_path(bucket, variant))
 
 
-@rule(code="LCY002", name="s3-intelligent-tiering", severity=Severity.INFO,
+@rule(code="LCY002", name="s3-intelligent-tiering", severity=Severity.WARNING,
       category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
 def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     """Bucket does not use S3 Intelligent-Tiering.
@@ -347,7 +350,7 @@ def _check_tiering(ctx: Context, bucket: Resource, variant: Variant) -> Iterator
                         "or configuration", _report_path(bucket, variant))
 
 
-@rule(code="LCY003", name="s3-deep-archive-transition", severity=Severity.INFO,
+@rule(code="LCY003", name="s3-deep-archive-transition", severity=Severity.WARNING,
       category="s3-lifecycle", resource_types=(BUCKET,), options={"archive_after_days": 90})
 def deep_archive(ctx: Context) -> Iterator[Violation]:
     """Bucket has no Glacier Deep Archive tier for long-term retention.
@@ -441,7 +444,8 @@ def abort_multipart(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::S3::Bucket` has an enabled lifecycle rule with
     `AbortIncompleteMultipartUpload.DaysAfterInitiation` at or below `abort_multipart_days`
-    (parameter defaults are resolved).
+    (parameter defaults are resolved). Log-delivery buckets (see LCY001) are exempt: AWS
+    delivers logs as single small uploads.
 
     ## Why is this bad?
     Large ingestion files are uploaded in parts. When an upload fails, its parts stay in the
@@ -475,7 +479,8 @@ def abort_multipart(ctx: Context) -> Iterator[Violation]:
     - [Configuring a lifecycle configuration to delete incomplete multipart uploads](https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_multipart(ctx, b, v))
+        if not ctx.role(bucket).has(LOG_DELIVERY):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_multipart(ctx, b, v))
 
 
 def _check_multipart(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
@@ -516,7 +521,9 @@ def noncurrent_expiration(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::S3::Bucket` whose `VersioningConfiguration.Status` is `Enabled`
     has an enabled lifecycle rule with `NoncurrentVersionExpiration` (or the older
-    `NoncurrentVersionExpirationInDays`). Unversioned and suspended buckets are skipped.
+    `NoncurrentVersionExpirationInDays`). Unversioned and suspended buckets are skipped, and
+    so are log-delivery buckets (see LCY001) without an expiration rule: log delivery never
+    overwrites a key, so only expiring logs leaves noncurrent versions behind.
 
     ## Why is this bad?
     With versioning, an overwrite or delete keeps the old object as a noncurrent version. A
@@ -551,15 +558,21 @@ def noncurrent_expiration(ctx: Context) -> Iterator[Violation]:
     - [AWS::S3::Bucket NoncurrentVersionExpiration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-noncurrentversionexpiration.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_versions(ctx, b, v))
+        log_bucket = ctx.role(bucket).has(LOG_DELIVERY)
+        yield from ctx.each_variant(bucket, lambda v, b=bucket, logs=log_bucket: _check_versions(
+            ctx, b, v, logs))
 
 
-def _check_versions(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
+def _check_versions(ctx: Context, bucket: Resource, variant: Variant,
+                    log_bucket: bool) -> Iterator[Violation]:
     versioning = variant.properties.get("VersioningConfiguration")
     if not isinstance(versioning, dict):
         return
     status = ctx.resolve(versioning.get("Status"), variant.scenario)
     lifecycle = _lifecycle(ctx, variant)
+    if log_bucket and not any("ExpirationInDays" in item or "ExpirationDate" in item
+                              for _, item in lifecycle.rules):
+        return  # logs are never overwritten or deleted: no noncurrent version ever arises
     if any("NoncurrentVersionExpiration" in item or "NoncurrentVersionExpirationInDays" in item
            for _, item in lifecycle.rules):
         return

@@ -238,7 +238,7 @@ def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenar
 
 # ----------------------------------------------------------------------------- egress
 
-@rule(code="SG002", name="security-group-unrestricted-egress", severity=Severity.WARNING,
+@rule(code="SG002", name="security-group-unrestricted-egress", severity=Severity.ERROR,
       category="security-group-open", resource_types=(GROUP, EGRESS),
       options={"flag_default_egress": True}, security=True)
 def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:

@@ -11,7 +11,7 @@ import pytest
 from helpers import RULE_FIXTURES
 
 from cfnaudit.api import Config, audit
-from cfnaudit.categories import CATEGORIES
+from cfnaudit.categories import CATEGORIES, RANK_EXCEPTIONS, RANK_SEVERITY, SEED_RANKS, seed_rank
 from cfnaudit.registry import builtin_rules_dir, load_rules
 from cfnaudit.rule import CODE_PATTERN, DOC_SECTIONS, Rule
 
@@ -30,6 +30,21 @@ def test_codes_are_unique_and_well_formed() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=IDS)
 def test_category_is_a_known_failure_class(rule: Rule) -> None:
     assert rule.category in CATEGORIES
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_default_severity_is_the_seed_rank_of_its_failures(rule: Rule) -> None:
+    rank = seed_rank(rule.code, rule.category)
+    assert rank is not None, f"category {rule.category} has no seed rank"
+    assert rule.severity.value == RANK_SEVERITY[rank], f"{rule.code} is {rank}"
+
+
+def test_every_rule_category_has_exactly_one_rank() -> None:
+    ranked = [c for members in SEED_RANKS.values() for c in members]
+    assert len(ranked) == len(set(ranked))
+    assert {r.category for r in RULES} <= set(ranked)
+    assert set(ranked) <= set(CATEGORIES)
+    assert set(RANK_EXCEPTIONS) <= set(IDS)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=IDS)

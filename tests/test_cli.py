@@ -43,8 +43,21 @@ def test_fail_on_error_ignores_warnings_and_info(capsys: pytest.CaptureFixture[s
     (tmp_path / "t.yaml").write_text(
         "Metadata:\n  cfnaudit:\n    ignore: [{code: KMS001}]\n" + CLEAN)
     only = ("--select", "KMS001")
-    assert run(capsys, "scan", *only, str(tmp_path / "t.yaml"))[0] == 1  # CFA004: a warning
+    # CFA004 (a suppression without a reason) is a warning: it fails only with --fail-on warning
+    assert run(capsys, "scan", *only, "--fail-on", "warning", str(tmp_path / "t.yaml"))[0] == 1
     assert run(capsys, "scan", *only, "--fail-on", "error", str(tmp_path / "t.yaml"))[0] == 0
+
+
+def test_by_default_medium_warns_and_low_informs_without_failing(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # TAG001 (Medium: warning) and NAM001 (Low: info) are reported; only Critical/High fail.
+    (tmp_path / "t.yaml").write_text("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+                                     "    Properties: {QueueName: fixed-name}\n")
+    code, out, _ = run(capsys, "scan", "--select", "TAG001,NAM001", str(tmp_path / "t.yaml"))
+    assert code == 0
+    assert "TAG001" in out and "NAM001" in out
+    assert run(capsys, "scan", "--select", "TAG001", "--fail-on", "warning",
+               str(tmp_path / "t.yaml"))[0] == 1
 
 
 def test_broken_file_exits_two_and_others_are_still_reported(

@@ -75,7 +75,8 @@ def test_explicit_and_isolated(repo: Path) -> None:
     (repo / ".cfnaudit.yaml").write_text("fail_on: info\n")
     (repo / "ci.toml").write_text("ruleset = 'baseline'\n")
     explicit = load({}, config_file=repo / "ci.toml", cwd=repo)
-    assert (explicit["ruleset"], explicit["fail_on"]) == ("baseline", "warning")
+    # fail_on is the default (error), not the info of the .cfnaudit.yaml that is not read
+    assert (explicit["ruleset"], explicit["fail_on"]) == ("baseline", "error")
     assert load({}, isolated=True, cwd=repo).source is None
     with pytest.raises(ConfigError, match="configuration file not found"):
         load({}, config_file=repo / "missing.yaml", cwd=repo)

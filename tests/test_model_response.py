@@ -32,6 +32,9 @@ SECTIONS = (
 
 BUCKETS = ("AccessLogsBucket", "RawDataBucket", "ProcessedDataBucket", "ArchiveDataBucket",
            "ArtifactsBucket")
+# The access-log bucket needs an expiration (LCY001), not archive tiers; AWS log delivery makes
+# no multipart uploads and, while nothing expires, no noncurrent versions.
+DATA_BUCKETS = BUCKETS[1:]
 FUNCTIONS = ("ValidatorFunction", "StreamConsumerFunction", "MarketMetricsFunction",
              "LineageFunction")
 KINESIS_MAPPINGS = ("StreamConsumerEventSourceMapping", "MarketMetricsEventSourceMapping")
@@ -69,12 +72,14 @@ DEFECTS: tuple[Defect, ...] = (
             "ArchiveDataBucket", "ArtifactsBucket")),
     # ----------------------------------------------------------------- §2 Lifecycle
     Defect("§2 Lifecycle", "Glacier at 90 days only: no Intelligent-Tiering", "s3-lifecycle",
-           "LCY002", BUCKETS),
-    Defect("§2 Lifecycle", "No Deep Archive transition", "s3-lifecycle", "LCY003", BUCKETS),
+           "LCY002", DATA_BUCKETS),
+    Defect("§2 Lifecycle", "No Deep Archive transition", "s3-lifecycle", "LCY003", DATA_BUCKETS),
+    Defect("§2 Lifecycle", "Access-log bucket archives its logs to Glacier but never expires "
+           "them", "s3-lifecycle", "LCY001", ("AccessLogsBucket",)),
     Defect("§2 Lifecycle", "No `AbortIncompleteMultipartUpload`", "s3-lifecycle", "LCY004",
-           BUCKETS),
+           DATA_BUCKETS),
     Defect("§2 Lifecycle", "Versioned buckets never expire noncurrent versions", "s3-lifecycle",
-           "LCY005", BUCKETS),
+           "LCY005", DATA_BUCKETS),
     # ---------------------------------------------------------------- §3 Monitoring
     Defect("§3 Monitoring", "Dashboard misses iterator age, Lambda throttles and errors, Glue job "
            "metrics", "dashboard-coverage", "MON031",
@@ -132,16 +137,10 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("§5 Network", "Security groups let all traffic out to `0.0.0.0/0`",
            "security-group-open", "SG002", ("LambdaSecurityGroup", "EndpointSecurityGroup")),
     # ----------------------------------------------------------- §6 Naming/tagging
-    Defect("§6 Naming/tagging", "Physical names without the region", "naming", "NAM001",
-           ("DataKeyAlias", *BUCKETS, "PipelineAlertsTopic", "DataQualityTopic",
-            "CuratedObjectsTopic", "LineageEventsQueue", "MarketDataStream", "LineageTable",
-            "JobRunsTable", "ValidatorLogGroup", "ValidatorRole", "ValidatorFunction",
-            "StreamConsumerLogGroup", "StreamConsumerRole", "StreamConsumerFunction",
-            "MarketMetricsLogGroup", "MarketMetricsRole", "MarketMetricsFunction",
-            "LineageLogGroup", "LineageRole", "LineageFunction", "GlueSecurityConfiguration",
-            "GlueJobRole", "GlueEtlJob", "ConsumerAccessRole", "ValidatorErrorsAlarm",
-            "StreamConsumerErrorsAlarm", "LineageErrorsAlarm", "InvalidRecordsAlarm",
-            "PipelineDashboard")),
+    Defect("§6 Naming/tagging", "Global physical names (buckets, IAM roles, the dashboard) "
+           "without the region", "naming", "NAM001",
+           (*BUCKETS, "ValidatorRole", "StreamConsumerRole", "MarketMetricsRole", "LineageRole",
+            "GlueJobRole", "ConsumerAccessRole", "PipelineDashboard")),
     Defect("§6 Naming/tagging", "`CostCenter` tag missing", "tags-required", "TAG001",
            ("DataKey", "LambdaSecurityGroup", "EndpointSecurityGroup", "EndpointSubnetA",
             "EndpointSubnetB", "EndpointRouteTable", "S3GatewayEndpoint", "KmsInterfaceEndpoint",
@@ -167,8 +166,6 @@ DEFECTS: tuple[Defect, ...] = (
            ("GlueEtlJob",)),
     Defect("§7 Performance", "Two Lambda readers share the stream's throughput: no enhanced "
            "fan-out", "kinesis-scaling", "KIN001", KINESIS_MAPPINGS),
-    Defect("§7 Performance", "Stream declares no capacity mode (no scaling decision)",
-           "kinesis-scaling", "KIN002", ("MarketDataStream",)),
     # ----------------------------------------------------------- §8 Cross-account
     Defect("§8 Cross-account", "Trust policy lets another account assume the role without "
            "`sts:ExternalId`", "xacct-external-id", "XAC001", ("ConsumerAccessRole",)),
