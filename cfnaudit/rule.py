@@ -76,11 +76,20 @@ from cfnaudit.roles import (  # what resources are for, re-exported for rule fil
     Role,
     Roles,
     dead_letter_sources,
+    holds_passing_records,
     is_dead_letter_queue,
     is_deployment_helper,
+    is_ephemeral_table,
     roles_of,
+    stores_nothing,
 )
-from cfnaudit.roles import holds_passing_records, is_ephemeral_table, stores_nothing
+from cfnaudit.scope import (  # what an identity statement really reaches
+    STAR_ONLY_ACTIONS,
+    accepts_star,
+    broad_writes,
+    full_access_services,
+    scoped_by_condition,
+)
 from cfnaudit.taggable import TagProperty, tag_property, taggable_types
 from cfnaudit.template import Output, Parameter, Resource, Template
 from cfnaudit.values import as_int, is_true, literal, skeleton
@@ -99,6 +108,7 @@ __all__ = [
     "SERVED",
     "SHORT_LIVED",
     "SSE_S3_ONLY",
+    "STAR_ONLY_ACTIONS",
     "Condition",
     "Context",
     "Invocation",
@@ -119,11 +129,13 @@ __all__ = [
     "Unresolved",
     "Variant",
     "Violation",
+    "accepts_star",
     "action_matches",
     "actions_of",
     "allows_action",
     "as_int",
     "branch",
+    "broad_writes",
     "bucket_arns",
     "bucket_name",
     "bucket_policies",
@@ -134,6 +146,7 @@ __all__ = [
     "effect_of",
     "exists_in",
     "fold",
+    "full_access_services",
     "holds_passing_records",
     "in_scenario",
     "is_dead_letter_queue",
@@ -151,6 +164,7 @@ __all__ = [
     "resources_of",
     "role_policy_documents",
     "rule",
+    "scoped_by_condition",
     "statements",
     "stores_nothing",
     "sub_variables",
