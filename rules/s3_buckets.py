@@ -237,6 +237,7 @@ def _secure_transport(ctx: Context, bucket: Resource, policies: list[Resource],
         return
     arns, objects = bucket_arns(bucket, ctx.template, scenario)
     bucket_covered = objects_covered = False
+    narrow: list[str] = []  # resources of TLS denies that cover neither ARN form in full
     for _, document in documents:
         for _, statement in located_statements(document, ()):
             if (effect_of(statement) == "Deny" and _everyone(statement)
@@ -244,13 +245,21 @@ def _secure_transport(ctx: Context, bucket: Resource, policies: list[Resource],
                 patterns = resources_of(statement, ctx.template, scenario)
                 bucket_covered |= _covers(patterns, arns)
                 objects_covered |= _covers(patterns, objects)
+                narrow += [p for p in patterns if not _covers((p,), (*arns, *objects))]
     if bucket_covered and objects_covered:
+        return
+    path = documents[0][0].at("Properties", "PolicyDocument")
+    if narrow and not objects_covered:
+        only = ", ".join(f"`{p}`" for p in dict.fromkeys(narrow))
+        left = "the other objects" if bucket_covered else "the bucket ARN and the other objects"
+        yield Violation(f"Bucket policy of bucket `{bucket.logical_id}` denies requests without "
+                        f"TLS (`aws:SecureTransport: false`) only over {only}; {left} are "
+                        "left uncovered", path)
         return
     missing = ("the bucket and its objects" if not (bucket_covered or objects_covered)
                else "the bucket ARN" if not bucket_covered else "the object ARNs (`/*`)")
     yield Violation(f"Bucket policy of bucket `{bucket.logical_id}` does not deny `s3:*` to "
-                    f"principal `*` over {missing} when `aws:SecureTransport` is false",
-                    documents[0][0].at("Properties", "PolicyDocument"))
+                    f"principal `*` over {missing} when `aws:SecureTransport` is false", path)
 
 
 @rule(code="BKT002", name="s3-deny-insecure-transport", severity=Severity.ERROR,
