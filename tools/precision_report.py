@@ -6,7 +6,8 @@
 
 A verdict names one finding by (file, code, resource, path). `true` findings must still be
 reported; `false` and `inapplicable` ones must not come back. A verdict with `about: message`
-judged only the wording: it comes back only if the same message does.
+judged only the wording: it comes back only if the same message does. Verdicts that name one
+finding with different messages (one place, several messages) are told apart by message.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ class Verdict:
     reason: str
     about_message: bool
     source: str  # the verdict file, for messages
+    by_message: bool = False  # another verdict names the same finding with another message
 
     @property
     def needs_corpus(self) -> bool:
@@ -69,7 +71,8 @@ class Verdict:
     def matches(self, finding: Finding) -> bool:
         same = (finding.code == self.code and finding.resource == self.resource
                 and tuple(finding.path) == self.path)
-        return same and (not self.about_message or finding.message == self.message)
+        return same and (not (self.about_message or self.by_message)
+                         or finding.message == self.message)
 
 
 def load_verdicts(folder: Path = VERDICTS) -> list[Verdict]:
@@ -84,7 +87,13 @@ def load_verdicts(folder: Path = VERDICTS) -> list[Verdict]:
                 path=tuple(entry["path"]), message=entry["message"], verdict=verdict,
                 reason=entry["reason"], about_message=entry.get("about") == "message",
                 source=file.name))
-    return found
+    # One rule may report several messages at one place (GLU003 lists each missing argument
+    # at `DefaultArguments`): judged apart, they are told apart by their messages.
+    messages: dict[tuple[Any, ...], set[str]] = {}
+    for v in found:
+        messages.setdefault((v.file, v.code, v.resource, v.path), set()).add(v.message)
+    return [replace(v, by_message=True) if len(messages[(v.file, v.code, v.resource, v.path)])
+            > 1 else v for v in found]
 
 
 def scan(files: Iterable[Path]) -> dict[Path, list[Finding]]:
