@@ -261,8 +261,10 @@ class ResourceGraph:
         import networkx as nx
 
         graph: nx.DiGraph[str] = nx.DiGraph()
-        for source, targets in self._ordering().items():
-            graph.add_edges_from((source, target) for target in targets)
+        for source, targets in sorted(self._ordering().items()):
+            # sorted: set order varies with the process's hash seed, and the cycle named
+            # (and the place reported) must not depend on which worker scanned the file
+            graph.add_edges_from((source, target) for target in sorted(targets))
         cycles = []
         components = (c for c in nx.strongly_connected_components(graph)
                       if len(c) > 1 or any(graph.has_edge(n, n) for n in c))
