@@ -108,7 +108,9 @@ def wildcard_action(ctx: Context) -> Iterator[Violation]:
     groups; `AWS::IAM::Policy`, `ManagedPolicy`, `RolePolicy`, `UserPolicy`, `GroupPolicy`)
     whose `Action` contains `*` or `service:*`, and `Allow` statements that use `NotAction`
     (everything except a list). Every condition scenario is checked. Key and bucket policies
-    are not identity policies and are not checked here.
+    are not identity policies and are not checked here. A service wildcard over a service
+    whose every action is granted on `*` anyway (the Session Manager agent channels
+    `ssmmessages:*` and `ec2messages:*`) is accepted: it is on the allowlist IAM002 uses.
 
     ## Why is this bad?
     `s3:*` includes `s3:DeleteBucket`, `s3:PutBucketPolicy` and `s3:PutEncryptionConfiguration`:
