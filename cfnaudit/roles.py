@@ -657,7 +657,7 @@ def stores_nothing(ctx: Context, bucket: Resource) -> bool:
 _TRANSIENT_STEMS = ("connection", "session", "lineage", "checkpoint", "dedup", "idempoten",
                     "token", "execution", "callback", "cache")
 _TRANSIENT_WORDS = frozenset({"run", "runs", "state", "states", "event", "events", "lock",
-                              "locks", "lease", "leases", "ttl"})
+                              "locks", "lease", "leases", "ttl", "timestamp"})
 # Records that lose their meaning when their connection, session or run ends.
 _EPHEMERAL_STEMS = ("connection", "session", "token", "execution", "callback", "cache",
                     "dedup", "idempoten")
@@ -690,7 +690,7 @@ def _mentions(texts: list[str], stems: tuple[str, ...], words: frozenset[str]) -
 def holds_passing_records(ctx: Context, table: Resource) -> bool:
     """The table keeps records of something that passes (connections, sessions, runs and
     executions, workflow state, lineage, checkpoints, de-duplication keys, locks, cache
-    entries, events): they pile up unless they expire. Entity and reference tables (users,
+    entries, events, readings keyed by timestamp): they pile up unless they expire. Entity and reference tables (users,
     orders, one item per device) keep items as long as what they describe exists."""
     return _mentions(_table_texts(ctx.template, table, keys=("HASH", "RANGE")),
                      _TRANSIENT_STEMS, _TRANSIENT_WORDS)
