@@ -354,8 +354,8 @@ def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
               PolicyDocument:
                 Statement:
                   - Effect: Allow
-                    Action: s3:PutObject
-                    Resource: !Sub "${Raw.Arn}/*"
+                    Action: s3:*
+                    Resource: [!GetAtt Raw.Arn, !Sub "${Raw.Arn}/*"]
     ```
 
     ## Use instead
@@ -374,12 +374,15 @@ def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
               PolicyDocument:
                 Statement:
                   - Effect: Allow
-                    Action: s3:PutObject
-                    Resource: !Sub "${Raw.Arn}/*"
+                    Action: s3:*
+                    Resource: [!GetAtt Raw.Arn, !Sub "${Raw.Arn}/*"]
                   - Effect: Deny
                     Action: [s3:DeleteObjectVersion, s3:DeleteBucket]
                     Resource: [!GetAtt Raw.Arn, !Sub "${Raw.Arn}/*"]
     ```
+
+    Granting only `s3:PutObject` on `${Raw.Arn}/*` satisfies the rule too: a least-privilege
+    Allow leaves nothing for a Deny to add.
 
     ## Known problems
     Any Deny statement satisfies the rule; its content is not judged. An IAM Deny protects

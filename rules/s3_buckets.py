@@ -686,6 +686,7 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
       Audit:
         Type: AWS::S3::Bucket
         Properties:
+          BucketName: audit-trail-example
           VersioningConfiguration: {Status: Suspended}
     ```
 
@@ -695,6 +696,7 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
       Audit:
         Type: AWS::S3::Bucket
         Properties:
+          BucketName: audit-trail-example
           VersioningConfiguration: {Status: Enabled}
     ```
 
@@ -744,6 +746,8 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     Resources:
       Raw:
         Type: AWS::S3::Bucket
+        Properties:
+          BucketName: raw-data-example
     ```
 
     ## Use instead
