@@ -690,8 +690,9 @@ def _mentions(texts: list[str], stems: tuple[str, ...], words: frozenset[str]) -
 def holds_passing_records(ctx: Context, table: Resource) -> bool:
     """The table keeps records of something that passes (connections, sessions, runs and
     executions, workflow state, lineage, checkpoints, de-duplication keys, locks, cache
-    entries, events, readings keyed by timestamp): they pile up unless they expire. Entity and reference tables (users,
-    orders, one item per device) keep items as long as what they describe exists."""
+    entries, events, readings keyed by timestamp): they pile up unless they expire. Entity
+    and reference tables (users, orders, one item per device) keep items as long as what
+    they describe exists."""
     return _mentions(_table_texts(ctx.template, table, keys=("HASH", "RANGE")),
                      _TRANSIENT_STEMS, _TRANSIENT_WORDS)
 
