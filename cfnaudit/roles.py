@@ -53,6 +53,8 @@ class Purpose(enum.Enum):
     DATA = "data"
     DEAD_LETTER = "dead-letter queue"
     DEPLOYMENT_HELPER = "function that only serves CloudFormation"
+    EDGE = "function that runs at CloudFront edges or on a Greengrass core"
+    LOAD_BALANCER_GROUP = "security group of load balancers only"
     PUBLIC_ENTRY = "security group of an internet-facing load balancer"
 
 
@@ -203,6 +205,9 @@ INVOKER_EDGES: tuple[tuple[str, tuple[str, ...], Invocation, str], ...] = (
     ("AWS::Lambda::EventSourceMapping", ("Properties", "FunctionName"), Invocation.POLL,
      "event source mapping"),
 )
+# Resources that run a function version away from the stack's region.
+EDGE_TYPES = ("AWS::CloudFront::Distribution", "AWS::Greengrass::FunctionDefinition",
+              "AWS::Greengrass::FunctionDefinitionVersion", "AWS::GreengrassV2::ComponentVersion")
 # Service principals of `AWS::Lambda::Permission`, by their first label.
 PERMISSION_MODES = {
     "s3": Invocation.ASYNC, "sns": Invocation.ASYNC, "events": Invocation.ASYNC,
@@ -317,14 +322,17 @@ class Roles:
             return Role(self._bucket_purposes(resource))
         if resource.type == FUNCTION:
             invokers = self._invokers(resource)
-            helper = bool(invokers) and all(i.deploy_time for i in invokers)
-            return Role(frozenset({Purpose.DEPLOYMENT_HELPER} if helper else ()), invokers)
+            purposes = set()
+            if invokers and all(i.deploy_time for i in invokers):
+                purposes.add(Purpose.DEPLOYMENT_HELPER)
+            if self._runs_at_edge(resource):
+                purposes.add(Purpose.EDGE)
+            return Role(frozenset(purposes), invokers)
         if resource.type == "AWS::SQS::Queue":
             return Role(frozenset({Purpose.DEAD_LETTER} if self.dead_letter_sources(resource)
                                   else ()))
         if resource.type == "AWS::EC2::SecurityGroup":
-            return Role(frozenset({Purpose.PUBLIC_ENTRY} if self._public_entry(resource)
-                                  else ()))
+            return Role(self._group_purposes(resource))
         return Role(frozenset())
 
     def dead_letter_sources(self, queue: Resource) -> list[str]:
@@ -376,7 +384,7 @@ class Roles:
         name = self._bucket_name(bucket)
         if name:
             found |= self._literal_purposes().get(name, set())
-        found |= _purposes_by_name_expression(self, bucket)
+        found |= self._same_value_purposes(bucket)
         if "WebsiteConfiguration" in bucket.properties:
             found.add(Purpose.WEBSITE)
         if bucket.properties.get("AccessControl") == "LogDeliveryWrite":
@@ -416,6 +424,20 @@ class Roles:
                                 index.setdefault(name, set()).add(purpose)
             self._literal = index
         return self._literal
+
+    def _same_value_purposes(self, bucket: Resource) -> set[Purpose]:
+        """Purposes given by a name written exactly as the bucket's `BucketName` intrinsic
+        (`S3BucketName: !Ref LogBucketName` beside `BucketName: !Ref LogBucketName`): the
+        same parameter gives the same name at deployment."""
+        raw = bucket.properties.get("BucketName")
+        if not isinstance(raw, dict):
+            return set()
+        found = set()
+        for source_type, under, purpose in BUCKET_EDGES:
+            for source in self.template.of_type(source_type):
+                if source is not bucket and _at(source.raw, under) == raw:
+                    found.add(purpose)
+        return found
 
     def _feeds_logs(self, stream_id: str) -> bool:
         stream = self.template.resources[stream_id]
@@ -496,6 +518,16 @@ class Roles:
             yield Invoker(mode, edge.source_id, f"{label} `{edge.source_id}`")
             return
 
+    def _runs_at_edge(self, function: Resource) -> bool:
+        """A version of the function is associated with a CloudFront distribution (Lambda@Edge)
+        or deployed to a Greengrass core: it runs outside the stack's region."""
+        for handle in self._handles(function):
+            for edge in self.graph.referrers(handle, types=EDGE_TYPES):
+                if "LambdaFunctionAssociations" in edge.path or self.template.resources[
+                        edge.source_id].type != "AWS::CloudFront::Distribution":
+                    return True
+        return False
+
     def _permissions(self, function: Resource) -> list[Resource]:
         found: dict[str, Resource] = {}
         for handle in self._handles(function):
@@ -514,19 +546,20 @@ class Roles:
 
     # ------------------------------------------------------------------- security groups
 
-    def _public_entry(self, group: Resource) -> bool:
-        """The group is attached to a load balancer whose scheme is internet-facing, and to
-        nothing else (an instance sharing it would be open to the internet too)."""
+    def _group_purposes(self, group: Resource) -> frozenset[Purpose]:
+        """A group attached to load balancers and to nothing else (an instance sharing it
+        would be open to the internet too); a public entry when one of them is
+        internet-facing."""
         referrers = self.graph.referring_resources(group.logical_id)
-        if any(r.type not in BALANCERS + GROUP_RULES for r in referrers):
-            return False
-        for balancer in self.graph.referring_resources(
-                group.logical_id, types=BALANCERS, under=("Properties", "SecurityGroups")):
-            scheme = resolve(balancer.properties.get("Scheme", "internet-facing"),
-                             self.template)
-            if scheme == "internet-facing":
-                return True
-        return False
+        balancers = self.graph.referring_resources(group.logical_id, types=BALANCERS,
+                                                   under=("Properties", "SecurityGroups"))
+        if not balancers or any(r.type not in BALANCERS + GROUP_RULES for r in referrers):
+            return frozenset()
+        found = {Purpose.LOAD_BALANCER_GROUP}
+        if any(resolve(b.properties.get("Scheme", "internet-facing"), self.template)
+               == "internet-facing" for b in balancers):
+            found.add(Purpose.PUBLIC_ENTRY)
+        return frozenset(found)
 
     # ------------------------------------------------------------------------ retention
 
@@ -593,27 +626,7 @@ def is_deployment_helper(ctx: Context, function: Resource) -> bool:
     return ctx.role(function).has(Purpose.DEPLOYMENT_HELPER)
 
 
-# ------------------------------------ names built from parameters, buckets that store nothing
-
-
-def _purposes_by_name_expression(roles: Roles, bucket: Resource) -> set[Purpose]:
-    """Log-delivery purposes of a bucket whose `BucketName` is an expression (`!Ref Name`,
-    `!Sub "${AWS::StackName}-logs"`) that a trail, a channel or a load balancer repeats to
-    name its target: the same expression is the same bucket."""
-    raw = bucket.properties.get("BucketName")
-    if not isinstance(raw, dict):
-        return set()
-    name = render(raw, roles.template)
-    if "${" not in name or "${?}" in name:
-        return set()  # literal names are matched by `_literal_purposes`
-    found: set[Purpose] = set()
-    for source_type, under, purpose in BUCKET_EDGES:
-        for source in roles.template.of_type(source_type):
-            if source is not bucket and any(
-                    _names_bucket(text, name)
-                    for text in _strings(_at(source.raw, under), roles.template)):
-                found.add(purpose)
-    return found
+# ------------------------------------------------------------ buckets that store nothing
 
 
 # Resources that refer to a bucket without moving data through it at run time: its policy,

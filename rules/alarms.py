@@ -17,6 +17,7 @@ from typing import Any
 
 from cfnaudit.rule import (
     Context,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -26,7 +27,6 @@ from cfnaudit.rule import (
     exists_in,
     in_scenario,
     is_dead_letter_queue,
-    is_deployment_helper,
     referenced_names,
     rule,
     sub_variables,
@@ -212,6 +212,9 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
     under a condition covers the function only then (the finding says when). Functions that
     only serve CloudFormation (the `ServiceToken` of custom resources, a macro's function)
     and that nothing triggers at run time are left out: their failures fail the deployment.
+    So are functions that run at CloudFront edges or on Greengrass cores (found through the
+    graph): their metrics are published in the edge regions or not at all, where an alarm of
+    the stack's region cannot see them.
 
     ## Why is this bad?
     A function that fails or is throttled without an alarm loses data silently: asynchronous
@@ -290,7 +293,7 @@ def lambda_function_alarms(ctx: Context) -> Iterator[Violation]:
     """
     index = AlarmIndex(ctx)
     for function in ctx.resources():
-        if not is_deployment_helper(ctx, function):
+        if not ctx.role(function).has(Purpose.DEPLOYMENT_HELPER, Purpose.EDGE):
             yield from coverage_violations(ctx, index, function, "Function", "AWS/Lambda")
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from cfnaudit.rule import (
     Context,
     Invocation,
+    Purpose,
     Resource,
     Scenario,
     Severity,
@@ -371,7 +372,10 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every `AWS::Lambda::Function` sets `ReservedConcurrentExecutions` to a
     positive number, in every condition scenario and through parameter defaults. Zero is
-    reported: it stops every invocation of the function.
+    reported: it stops every invocation of the function. Functions that only serve
+    CloudFormation (custom resources, macros) and functions that run at CloudFront edges or
+    on Greengrass cores (found through the graph) are left out: the first run once per
+    deployment, the others outside the region's concurrency pool.
 
     ## Why is this bad?
     Without a reservation, functions share the account's unreserved pool: a burst in one
@@ -408,8 +412,9 @@ def reserved_concurrency(ctx: Context) -> Iterator[Violation]:
     - [Configuring reserved concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
     """
     for function in ctx.resources():
-        yield from ctx.each_variant(function, lambda v, f=function: _check_reserved(
-            ctx, f, v.scenario, v.properties))
+        if not ctx.role(function).has(Purpose.DEPLOYMENT_HELPER, Purpose.EDGE):
+            yield from ctx.each_variant(function, lambda v, f=function: _check_reserved(
+                ctx, f, v.scenario, v.properties))
 
 
 def _check_reserved(ctx: Context, function: Resource, scenario: Scenario,

@@ -13,7 +13,16 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cfnaudit.rule import Context, Resource, Scenario, Severity, Unresolved, Violation, rule
+from cfnaudit.rule import (
+    Context,
+    Purpose,
+    Resource,
+    Scenario,
+    Severity,
+    Unresolved,
+    Violation,
+    rule,
+)
 
 LOG_GROUP = "AWS::Logs::LogGroup"
 FUNCTION = "AWS::Lambda::Function"
@@ -134,7 +143,9 @@ def lambda_log_group(ctx: Context) -> Iterator[Violation]:
     `AWS::Logs::LogGroup` whose `LogGroupName` is `/aws/lambda/<function name>` (written with
     `Fn::Sub`, `Fn::Join`, a `Ref` to the function, or the literal `FunctionName`), or the
     group named by the function's `LoggingConfig.LogGroup`. The group's retention is
-    LOG001's concern.
+    LOG001's concern. Functions that run at CloudFront edges or on Greengrass cores (found
+    through the graph) log elsewhere (`/aws/lambda/us-east-1.<name>` in the edge regions, or
+    on the device) and are left out.
 
     ## Why is this bad?
     Without an explicit group, Lambda creates `/aws/lambda/<name>` on the first invocation,
@@ -183,8 +194,9 @@ def lambda_log_group(ctx: Context) -> Iterator[Violation]:
         for name in _names(ctx, group.properties.get("LogGroupName")):
             groups.setdefault(name, group)
     for function in ctx.resources():
-        yield from ctx.each_variant(function, lambda v, f=function: _check_function_group(
-            ctx, f, v.properties, groups))
+        if not ctx.role(function).has(Purpose.EDGE):
+            yield from ctx.each_variant(function, lambda v, f=function: _check_function_group(
+                ctx, f, v.properties, groups))
 
 
 def _check_function_group(ctx: Context, function: Resource, props: Mapping[str, Any],

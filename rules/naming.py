@@ -108,8 +108,8 @@ def _check(ctx: Context, resource: Resource, name_property: str, variant: Varian
     refs = referenced_names(value)
     if any(r in ctx.template.resources for r in refs):
         return  # derived from another resource's name (`/aws/lambda/${Fn}`): checked there
-    if isinstance(value, dict) and list(value) == ["Ref"] \
-            and value["Ref"] in ctx.template.parameters:
+    whole = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+    if isinstance(whole, str) and whole in ctx.template.parameters:
         return  # the whole name is the deployer's: each deployment passes its own
     environment = _environment_parameters(ctx)
     lacking = []

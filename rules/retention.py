@@ -82,6 +82,9 @@ def _judge(resource: Resource, attribute: str, value: Any) -> Iterator[Violation
     elif isinstance(value, Unresolved):
         yield Violation(f"{attribute} of {label} cannot be checked because {value.reason}",
                         path)
+    elif not isinstance(value, str):  # a list or mapping where a policy name belongs
+        yield Violation(f"{attribute} of {label} is not a policy name, so CloudFormation "
+                        "rejects the template", path)
     elif value == "Snapshot":
         if resource.type not in SNAPSHOT_TYPES:
             yield Violation(f"{label} sets {attribute} to Snapshot, which this type does not "

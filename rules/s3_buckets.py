@@ -8,10 +8,11 @@ What a bucket is for comes from the core's roles (`ctx.role(bucket)`), read from
 a bucket that another bucket, a trail, a Config channel, a load balancer, a CloudFront
 distribution, a flow log, WAF or a log-fed Firehose stream delivers logs to is a log-delivery
 bucket, whatever its name. Log-delivery buckets are exempt from the rules that make no sense for
-them (BKT001, BKT006, BKT008: the delivering service decides how objects are encrypted, and a
-log bucket logging its own access never ends); targets of S3 server access logs and load-balancer
-logs, which AWS writes with SSE-S3 only, are exempt from BKT003. Website buckets and CloudFront
-origins may allow CORS from any origin (BKT006).
+them (BKT001: the delivering service decides how objects are encrypted; BKT006); the target of
+S3 server access logs is not asked to log its own access (BKT008: logging it never ends), while
+a CloudTrail or Config bucket is (its readers are worth an audit trail); targets of S3 server
+access logs and load-balancer logs, which AWS writes with SSE-S3 only, are exempt from BKT003.
+Website buckets and CloudFront origins may allow CORS from any origin (BKT006).
 """
 
 from __future__ import annotations
@@ -729,12 +730,13 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every bucket except the targets of S3 server access logs has a
     `LoggingConfiguration` whose `DestinationBucketName` is another bucket. An access-log
-    target is found through the graph: another bucket's `LoggingConfiguration` names it, it
-    has `AccessControl: LogDeliveryWrite`, or its policy grants `logging.s3.amazonaws.com`.
-    Its name plays no part: a bucket called `Logs` that holds data is checked, an
-    access-log target called anything is not. Buckets that receive CloudTrail, Config or
-    other logs are checked (CIS asks for access logging on the CloudTrail bucket). Buckets
-    with no data path (see BKT007) are exempt.
+    target is found through the graph: named by another bucket's `LoggingConfiguration`,
+    or with `AccessControl: LogDeliveryWrite`, or whose policy grants
+    `logging.s3.amazonaws.com`. Its name plays no part: a bucket called `Logs` that holds
+    data is checked, an access-log target called anything is not. Buckets that receive
+    other logs (CloudTrail, Config, load balancers, flow logs) are checked: who read the
+    audit trail is itself worth recording. Buckets with no data path (see BKT007) are
+    exempt.
 
     ## Why is this bad?
     Server access logs are the record of who read or changed which object: without them an

@@ -8,7 +8,9 @@ checked one list item at a time so that a finding points at the item as written,
 
 The security group of an internet-facing load balancer (the core's `Purpose.PUBLIC_ENTRY`,
 read from the graph) exists to accept web traffic from anyone: tcp 80 and 443 from anywhere are
-its job, not a finding. Every other port from anywhere is reported on it as on any group.
+its job, not a finding. Every other port from anywhere is reported on it as on any group. A
+group used only by load balancers (`Purpose.LOAD_BALANCER_GROUP`) is not asked to restrict its
+egress: a load balancer only connects to its registered targets.
 """
 
 from __future__ import annotations
@@ -205,6 +207,11 @@ def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
             ctx, n, v.properties, v.scenario, r.at("Properties"), p))
 
 
+def _load_balancer_group(ctx: Context, group_id: str | None) -> bool:
+    group = ctx.template.resources.get(group_id) if group_id else None
+    return group is not None and ctx.role(group).has(Purpose.LOAD_BALANCER_GROUP)
+
+
 def _public_entry(ctx: Context, group_id: str | None) -> bool:
     group = ctx.template.resources.get(group_id) if group_id else None
     return group is not None and ctx.role(group).has(Purpose.PUBLIC_ENTRY)
@@ -251,6 +258,9 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     EC2 adds its default rule allowing all traffic to `0.0.0.0/0`, which standalone egress
     resources do not remove. Reporting the implicit default too is deliberate: otherwise
     deleting an explicit allow-all rule would silence the finding without changing anything.
+    Groups used only by load balancers (found through the graph: named in the
+    `SecurityGroups` of load balancers and attached to nothing else) are left out: a load
+    balancer connects only to its registered targets.
 
     ## Why is this bad?
     Unrestricted egress lets a compromised function or instance send data anywhere and reach
@@ -298,6 +308,8 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     - [AWS::EC2::SecurityGroup SecurityGroupEgress](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html#cfn-ec2-securitygroup-securitygroupegress)
     """
     for group in ctx.resources(GROUP):
+        if ctx.role(group).has(Purpose.LOAD_BALANCER_GROUP):
+            continue  # a load balancer connects only to its targets
         noun = f"Security group `{group.logical_id}`"
         for variants in _entries(ctx, group, "SecurityGroupEgress"):
             yield from fold([(s, list(_egress(ctx, noun, e, s, p))) for s, e, p in variants])
@@ -306,6 +318,8 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
                 n, g, v.properties))
     for resource in ctx.resources(EGRESS):
         target = ctx.ref_target(resource.properties.get("GroupId"))
+        if _load_balancer_group(ctx, target):
+            continue
         noun = f"Egress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
         yield from ctx.each_variant(resource, lambda v, r=resource, n=noun: _egress(
             ctx, n, v.properties, v.scenario, r.at("Properties")))

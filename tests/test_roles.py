@@ -135,6 +135,8 @@ def test_literal_names_and_arns_count_as_references() -> None:
     text = """
     Parameters:
       Env: {Type: String, Default: dev}
+      TrailBucketName: {Type: String}
+      OtherName: {Type: String}
     Resources:
       TrailBucket:
         Type: AWS::S3::Bucket
@@ -151,9 +153,20 @@ def test_literal_names_and_arns_count_as_references() -> None:
       Other:
         Type: AWS::S3::Bucket
         Properties: {BucketName: flows-archive}
+      Shared:
+        Type: AWS::S3::Bucket
+        Properties: {BucketName: !Ref TrailBucketName}
+      SharedTrail:
+        Type: AWS::CloudTrail::Trail
+        Properties: {IsLogging: true, S3BucketName: !Ref TrailBucketName}
+      Unrelated:
+        Type: AWS::S3::Bucket
+        Properties: {BucketName: !Ref OtherName}
     """
     assert role(text, "TrailBucket").purposes == {Purpose.TRAIL_LOGS}
     assert role(text, "Flows").purposes == {Purpose.FLOW_LOGS}
+    assert role(text, "Shared").purposes == {Purpose.TRAIL_LOGS}
+    assert role(text, "Unrelated").purposes == {Purpose.DATA}
     assert role(text, "Other").purposes == {Purpose.DATA}
 
 
@@ -380,9 +393,11 @@ def test_groups_of_internet_facing_load_balancers_are_public_entries() -> None:
         Type: AWS::EC2::SecurityGroupIngress
         Properties: {GroupId: !Ref Private, SourceSecurityGroupId: !Ref Public}
     """
-    public = {g for g in ("Public", "Private", "ByParameter", "Loose", "Shared")
-              if role(text, g).has(Purpose.PUBLIC_ENTRY)}
+    groups = ("Public", "Private", "ByParameter", "Loose", "Shared")
+    public = {g for g in groups if role(text, g).has(Purpose.PUBLIC_ENTRY)}
     assert public == {"Public"}
+    balancers = {g for g in groups if role(text, g).has(Purpose.LOAD_BALANCER_GROUP)}
+    assert balancers == {"Public", "Private", "ByParameter"}
 
 
 # ------------------------------------------------------------------------------- retention
@@ -440,3 +455,47 @@ def test_one_roles_per_graph() -> None:
     graph = ResourceGraph(template)
     assert roles_of(template, graph) is roles_of(template, graph)
     assert roles_of(template, ResourceGraph(template)) is not roles_of(template, graph)
+
+
+EDGE = f"""
+Resources:
+  Edge:{FUNCTION}
+  EdgeVersion: {{Type: AWS::Lambda::Version, Properties: {{FunctionName: !Ref Edge}}}}
+  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        DefaultCacheBehavior:
+          LambdaFunctionAssociations: [{{LambdaFunctionARN: !Ref EdgeVersion}}]
+  Device:{FUNCTION}
+  DeviceVersion: {{Type: AWS::Lambda::Version, Properties: {{FunctionName: !Ref Device}}}}
+  Definition:
+    Type: AWS::Greengrass::FunctionDefinition
+    Properties: {{InitialVersion: {{Functions: [{{FunctionArn: !Ref DeviceVersion}}]}}}}
+  Regional:{FUNCTION}
+  Origin:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Origins: [{{Id: o, DomainName: !Sub "${{Regional}}.lambda-url.example"}}]
+"""
+
+
+def test_functions_deployed_to_edges_or_devices_run_at_the_edge() -> None:
+    edge = {f for f in ("Edge", "Device", "Regional") if role(EDGE, f).has(Purpose.EDGE)}
+    assert edge == {"Edge", "Device"}
+
+
+def test_rules_ask_through_the_context_and_share_one_answer() -> None:
+    from cfnaudit.intrinsics import Scenarios
+    from cfnaudit.registry import builtin_rules_dir, load_rules
+    from cfnaudit.rule import Context
+
+    template = template_from(LOG_TARGETS)
+    graph = ResourceGraph(template)
+    first, second = load_rules([builtin_rules_dir()])[:2]
+    contexts = [Context(template, graph, r.options, r, Scenarios(template, 64))
+                for r in (first, second)]
+    access = template.resources["Access"]
+    assert contexts[0].role(access).purposes == {Purpose.ACCESS_LOGS}
+    assert contexts[0].roles is contexts[1].roles
