@@ -11,9 +11,9 @@ import pytest
 from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-import precision_report  # noqa: E402  # tools/ is not a package; imported after the path is set
+import precision_report  # tools/ is not a package; imported after the path is set
 
-from cfnaudit.registry import builtin_rules_dir, load_rules  # noqa: E402  # after the path
+from cfnaudit.registry import builtin_rules_dir, load_rules  # after the path
 
 VERDICTS = precision_report.load_verdicts()
 CORPUS_PRESENT = precision_report.corpus_dir().is_dir()
