@@ -88,7 +88,7 @@ def load_verdicts(folder: Path = VERDICTS) -> list[Verdict]:
                 source=file.name))
     # One rule may report several messages at one place (GLU003 lists each missing argument
     # at `DefaultArguments`): judged apart, they are told apart by their messages.
-    messages: dict[tuple[Any, ...], set[str]] = {}
+    messages: dict[tuple[str, str, str | None, tuple[str | int, ...]], set[str]] = {}
     for v in found:
         messages.setdefault((v.file, v.code, v.resource, v.path), set()).add(v.message)
     return [replace(v, by_message=True) if len(messages[(v.file, v.code, v.resource, v.path)])
