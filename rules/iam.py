@@ -31,6 +31,7 @@ from cfnaudit.rule import (
     not_actions_of,
     pattern_matches,
     referenced_resources,
+    render,
     resources_of,
     role_policy_documents,
     rule,
@@ -291,9 +292,10 @@ def _stores_written(ctx: Context, statement: Mapping[str, Any], scenario: Scenar
 def _explicit_deny(ctx: Context, role: Resource, sources: list[Any],
                    stores: dict[str, list[str]], scenario: Scenario) -> Iterator[Violation]:
     written: list[str] = []
-    arns = ctx.resolve(role.properties.get("ManagedPolicyArns"), scenario)
+    arns = in_scenario(role.properties.get("ManagedPolicyArns"), scenario)
     for arn in arns if isinstance(arns, list) else []:
-        for service in sorted(full_access_services(arn) if isinstance(arn, str) else ()):
+        # rendered, not resolved: `arn:${AWS::Partition}:iam::aws:policy/...` is still known
+        for service in sorted(full_access_services(render(arn, ctx.template, scenario))):
             written.extend(n for n in stores.get(service, ()) if n not in written)
     for source in sources:
         if not exists_in(source.resource, scenario):
