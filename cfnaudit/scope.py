@@ -59,6 +59,9 @@ STAR_ONLY_ACTIONS: tuple[str, ...] = (
     "ec2:UnassignPrivateIpAddresses", "s3:ListAllMyBuckets", "sts:GetCallerIdentity",
     "ecr:GetAuthorizationToken", "secretsmanager:GetRandomPassword", "tag:GetResources",
     "ecs:DiscoverPollEndpoint", "ssmmessages:*", "ec2messages:*", "*:List*", "*:Describe*",
+    # the SSM agent's heartbeat (AmazonSSMManagedInstanceCore grants it on `*`), and Config
+    # rule results, which have no resource-level permissions
+    "ssm:UpdateInstanceInformation", "config:PutEvaluations",
     *BASIC_LOGGING, *LOG_DELIVERY, *ECS_MANAGED,
 )
 

@@ -196,7 +196,8 @@ def wildcard_resource(ctx: Context) -> Iterator[Violation]:
     `ec2:Assign/UnassignPrivateIpAddresses`), `s3:ListAllMyBuckets`,
     `sts:GetCallerIdentity`, `ecr:GetAuthorizationToken`,
     `secretsmanager:GetRandomPassword`, `tag:GetResources`, `ecs:DiscoverPollEndpoint`, the
-    Session Manager channels (`ssmmessages:*`, `ec2messages:*`), every `List*` and
+    Session Manager channels (`ssmmessages:*`, `ec2messages:*`) and the agent's
+    `ssm:UpdateInstanceInformation`, `config:PutEvaluations`, every `List*` and
     `Describe*` action, and the statements AWS's own managed policies grant on `*`: log
     writing of the basic-execution policies (`logs:CreateLogGroup`, `CreateLogStream`,
     `PutLogEvents`), vended-log delivery (`logs:*LogDelivery*`, `PutResourcePolicy`,

@@ -12,6 +12,7 @@ from cfnaudit.scope import accepts_star, broad_writes, full_access_services, sco
     ("ssmmessages:*", True), ("ec2messages:*", True),  # agent channels only
     ("logs:PutLogEvents", True), ("logs:CreateLogDelivery", True),
     ("ecs:RegisterContainerInstance", True), ("s3:ListBucket", True),
+    ("ssm:UpdateInstanceInformation", True), ("config:PutEvaluations", True),
     ("logs:*", False), ("ssm:*", False), ("s3:GetObject", False), ("*", False),
     ("ec2:AuthorizeSecurityGroupIngress", False),
 ])
