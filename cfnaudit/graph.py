@@ -29,6 +29,12 @@ _TRANSFORM_SPLIT: dict[str, frozenset[str]] = {
     "AWS::Serverless::StateMachine": frozenset({"Events"}),
     "AWS::Serverless::GraphQLApi": frozenset({"DataSources", "Functions", "Resolvers"}),
 }
+# SAM properties of which the transform passes on only some keys: references elsewhere in them
+# reach no deployed resource (SAM copies only `Type` and `VPCEndpointIds` of an API's
+# `EndpointConfiguration` to the `AWS::ApiGateway::RestApi`).
+_TRANSFORM_KEEPS: dict[str, dict[str, frozenset[str]]] = {
+    "AWS::Serverless::Api": {"EndpointConfiguration": frozenset({"Type", "VPCEndpointIds"})},
+}
 
 # Keys of a resource entry that are not walked for references (handled on their own).
 _OWN_KEYS = frozenset({"Type", "Condition", "DependsOn"})
@@ -278,10 +284,13 @@ class ResourceGraph:
         for node, edges in self._out.items():
             if node[0] != "Resources":
                 continue
-            split = _TRANSFORM_SPLIT.get(resources[node[1]].type, ())
+            kind = resources[node[1]].type
+            split = _TRANSFORM_SPLIT.get(kind, ())
+            keeps = _TRANSFORM_KEEPS.get(kind, {})
             successors[node[1]] = {
                 e.target[1] for e in edges if e.target[0] == "Resources"
-                and not (len(e.path) > 3 and e.path[2] == "Properties" and e.path[3] in split)}
+                and not (len(e.path) > 3 and e.path[2] == "Properties" and e.path[3] in split)
+                and not _dropped_by_transform(e.path, keeps)}
         return successors
 
     def _is_acyclic(self) -> bool:
@@ -328,3 +337,10 @@ class ResourceGraph:
             self._nx = graph
         return self._nx
 
+
+def _dropped_by_transform(path: Path, keeps: dict[str, frozenset[str]]) -> bool:
+    """The reference sits below a key of a SAM property that the transform does not copy."""
+    if len(path) <= 4 or path[2] != "Properties" or not isinstance(path[3], str):
+        return False
+    kept = keeps.get(path[3])
+    return kept is not None and path[4] not in kept

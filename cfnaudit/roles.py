@@ -800,3 +800,99 @@ def stores_encrypted_with(ctx: Context, key: Resource) -> list[str]:
         for store_type, under in ENCRYPTION_EDGES:
             found += [e.source_id for e in ctx.referrers(each, types=(store_type,), under=under)]
     return list(dict.fromkeys(found))
+
+
+# ------------------------------------------------------------ buckets that store nothing
+
+
+# Resources that refer to a bucket without moving data through it at run time: its policy,
+# and objects the template itself writes at deployment (the S3Objects macro's type).
+_CONFIGURING_TYPES = frozenset({"AWS::S3::BucketPolicy", "AWS::S3::Object"})
+# Bucket properties that make it a source or a copy of data flows.
+_FLOW_PROPERTIES = ("NotificationConfiguration", "ReplicationConfiguration",
+                    "WebsiteConfiguration")
+
+
+def stores_nothing(ctx: Context, bucket: Resource) -> bool:
+    """A data bucket with no data path: no resource of the stack reads or writes it (only
+    its policy or deployment-time objects refer to it), its policy grants nobody, no output
+    hands it on, it has no physical name another system could use, and no notification or
+    replication moves data out of it. Versions and access logs of such a bucket record
+    nothing anyone uses."""
+    if "BucketName" in bucket.properties or not ctx.role(bucket).purposes <= {Purpose.DATA}:
+        return False
+    if any(key in bucket.properties for key in _FLOW_PROPERTIES):
+        return False
+    template, graph = ctx.template, ctx.graph
+    for edge in graph.referrers(bucket.logical_id):
+        source = template.resources[edge.source_id]
+        if edge.source_id == bucket.logical_id or edge.kind == "DependsOn":
+            continue
+        if source.type not in _CONFIGURING_TYPES:
+            return False
+        if source.type == "AWS::S3::BucketPolicy" and any(
+                effect_of(s) == "Allow"
+                for s in statements(source.properties.get("PolicyDocument"))):
+            return False
+    return not any(edge.target == ("Resources", bucket.logical_id)
+                   for edge in graph.output_edges())
+
+
+# ------------------------------------------------------------------ tables of passing records
+
+# What a table keeps, read from its logical id, `TableName` and key attribute names (the only
+# place a template says it): long stems match inside words (`connectionid`), short words
+# only as words of their own (`job-runs`, `TaskState`, not `Statement`).
+_TRANSIENT_STEMS = ("connection", "session", "lineage", "checkpoint", "dedup", "idempoten",
+                    "token", "execution", "callback", "cache")
+_TRANSIENT_WORDS = frozenset({"run", "runs", "state", "states", "event", "events", "lock",
+                              "locks", "lease", "leases", "ttl", "timestamp"})
+# Records that lose their meaning when their connection, session or run ends.
+_EPHEMERAL_STEMS = ("connection", "session", "token", "execution", "callback", "cache",
+                    "dedup", "idempoten")
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def _table_texts(template: Template, table: Resource, *, keys: tuple[str, ...]) -> list[str]:
+    """The table's logical id, rendered `TableName` and the names of its `keys` attributes."""
+    props = table.properties
+    texts = [table.logical_id]
+    if "TableName" in props:
+        texts.append(render(props["TableName"], template))
+    schema = props.get("KeySchema")
+    for item in schema if isinstance(schema, list) else []:
+        if isinstance(item, dict) and item.get("KeyType") in keys and isinstance(
+                item.get("AttributeName"), str):
+            texts.append(item["AttributeName"])
+    return texts
+
+
+def _mentions(texts: list[str], stems: tuple[str, ...], words: frozenset[str]) -> bool:
+    for text in texts:
+        lowered = text.lower()
+        if any(stem in lowered for stem in stems) or any(
+                w.lower() in words for w in _WORD.findall(text)):
+            return True
+    return False
+
+
+def holds_passing_records(ctx: Context, table: Resource) -> bool:
+    """The table keeps records of something that passes (connections, sessions, runs and
+    executions, workflow state, lineage, checkpoints, de-duplication keys, locks, cache
+    entries, events, readings keyed by timestamp): they pile up unless they expire. Entity
+    and reference tables (users, orders, one item per device) keep items as long as what
+    they describe exists."""
+    return _mentions(_table_texts(ctx.template, table, keys=("HASH", "RANGE")),
+                     _TRANSIENT_STEMS, _TRANSIENT_WORDS)
+
+
+def is_ephemeral_table(ctx: Context, table: Resource) -> bool:
+    """A table that already expires its items (time to live enabled) and whose items are
+    keyed by a connection, session, token, execution or callback: a restored copy would hold
+    only stale correlation state, so point-in-time recovery protects nothing."""
+    spec = resolve(table.properties.get("TimeToLiveSpecification"), ctx.template)
+    enabled = resolve(spec.get("Enabled"), ctx.template) if isinstance(spec, dict) else None
+    if enabled is not True and str(enabled).lower() != "true":
+        return False
+    return _mentions(_table_texts(ctx.template, table, keys=("HASH",)), _EPHEMERAL_STEMS,
+                     frozenset())

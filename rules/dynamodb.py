@@ -13,6 +13,8 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
+    holds_passing_records,
+    is_ephemeral_table,
     is_true,
     rule,
 )
@@ -26,15 +28,19 @@ def _selected(logical_id: str, patterns: Any) -> bool:
 
 
 @rule(code="DDB001", name="dynamodb-time-to-live", severity=Severity.WARNING,
-      category="dynamodb-ttl", resource_types=(TABLE, GLOBAL_TABLE), options={"tables": ["*"]})
+      category="dynamodb-ttl", resource_types=(TABLE, GLOBAL_TABLE), options={"tables": []})
 def time_to_live(ctx: Context) -> Iterator[Violation]:
     """DynamoDB table keeps every item forever.
 
     ## What it does
-    Checks that every `AWS::DynamoDB::Table` and `AWS::DynamoDB::GlobalTable` whose logical id
-    matches one of the `tables` patterns sets `TimeToLiveSpecification` with
-    `Enabled: true` and an `AttributeName`, in every condition scenario (parameter defaults
-    resolved).
+    Checks that every `AWS::DynamoDB::Table` and `AWS::DynamoDB::GlobalTable` that keeps
+    records of something that passes sets `TimeToLiveSpecification` with `Enabled: true` and
+    an `AttributeName`, in every condition scenario (parameter defaults resolved). Such a
+    table is recognised by its logical id, `TableName` or key attributes: connections,
+    sessions, runs and executions, workflow state, lineage, checkpoints, de-duplication or
+    idempotency keys, locks, leases, cache entries, events, tokens, callbacks. Entity and
+    reference tables (users, orders, one item per device) are not asked: expiring their
+    items would delete live data. Tables matching the `tables` patterns are checked too.
 
     ## Why is this bad?
     Pipeline tables (lineage records, checkpoints, deduplication keys, job state) grow with
@@ -68,9 +74,8 @@ def time_to_live(ctx: Context) -> Iterator[Violation]:
     ```
 
     ## Options
-    - `tables` (default `["*"]`): shell-style patterns of logical ids of the tables that
-      need a TTL, e.g. `--option DDB001.tables=Lineage*,Checkpoints`. Tables that keep
-      reference data forever are left out this way.
+    - `tables` (default `[]`): shell-style patterns of logical ids of further tables that
+      need a TTL, e.g. `--option DDB001.tables=Positions*`; `["*"]` checks every table.
 
     ## References
     - [Expiring items with DynamoDB Time to Live](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html)
@@ -78,7 +83,7 @@ def time_to_live(ctx: Context) -> Iterator[Violation]:
     """
     patterns = ctx.option("tables")
     for table in ctx.resources():
-        if _selected(table.logical_id, patterns):
+        if holds_passing_records(ctx, table) or _selected(table.logical_id, patterns):
             yield from ctx.each_variant(table, lambda v, t=table: _check_ttl(
                 ctx, t, v.scenario, v.properties))
 
@@ -125,6 +130,10 @@ def point_in_time_recovery(ctx: Context) -> Iterator[Violation]:
     point-in-time recovery the only way back is the last on-demand backup, if there is one;
     with it, the table can be restored to any second of the last 35 days.
 
+    Ephemeral tables are exempt: a table that already expires its items (time to live
+    enabled) and whose partition key or name is a connection, session, token, execution or
+    callback holds only correlation state that a restore would bring back stale.
+
     ## Example
     ```yaml
     Resources:
@@ -154,6 +163,8 @@ def point_in_time_recovery(ctx: Context) -> Iterator[Violation]:
     - [AWS::DynamoDB::Table PointInTimeRecoverySpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-pointintimerecoveryspecification.html)
     """
     for table in ctx.resources():
+        if is_ephemeral_table(ctx, table):
+            continue
         yield from ctx.each_variant(table, lambda v, t=table: _check_pitr(
             ctx, t, v.scenario, v.properties))
 

@@ -59,8 +59,32 @@ def key_verdict(ctx: Context, value: Any, scenario: Scenario) -> KeyVerdict:
             # The key id or alias name is literal or comes from a resource in the stack.
             return KeyVerdict("customer")
     if isinstance(resolved, Unresolved):
+        if _caller_supplies_a_key(ctx, value):
+            return KeyVerdict("customer")
         return KeyVerdict("unknown", resolved.reason)
     return KeyVerdict("unknown", "the key is not a string")
+
+
+_AWS_ALIASES = ("alias/aws/sns", "arn:aws:kms:us-east-1:111122223333:alias/aws/sns")
+_NAMES_A_KEY = re.compile(r"key[\s_-]*(arn|id)\b", re.IGNORECASE)
+
+
+def _caller_supplies_a_key(ctx: Context, value: Any) -> bool:
+    """`!Ref P` where `P` has no default, so the caller must pass a key, and `P` asks for a
+    key rather than an alias: its `AllowedPattern` admits no AWS-managed alias, or (without
+    a pattern) its description asks for a key ARN or id."""
+    name = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+    parameter = ctx.template.parameters.get(name) if isinstance(name, str) else None
+    if parameter is None or "Default" in parameter.raw:
+        return False
+    pattern = parameter.raw.get("AllowedPattern")
+    if isinstance(pattern, str):
+        try:
+            return not any(re.fullmatch(pattern, alias) for alias in _AWS_ALIASES)
+        except re.error:
+            return False
+    description = parameter.raw.get("Description")
+    return isinstance(description, str) and _NAMES_A_KEY.search(description) is not None
 
 
 def _sub_names_stack_resource(ctx: Context, value: Any) -> bool:
@@ -291,8 +315,12 @@ def _log_group(ctx: Context, group: Resource, v: Variant) -> Iterator[Violation]
         yield Violation(f"{noun} uses CloudWatch Logs' service-managed encryption, not a "
                         "customer-managed KMS key (no `KmsKeyId`)", group.path)
         return
-    yield from _key_violations(ctx, noun, v.properties["KmsKeyId"],
-                               group.at("Properties", "KmsKeyId"), v.scenario)
+    # CloudWatch Logs has no AWS-managed key: any key it accepts is customer-managed, so an
+    # unknown key (a parameter without default) leaves nothing to check.
+    verdict = key_verdict(ctx, v.properties["KmsKeyId"], v.scenario)
+    if verdict.kind == "aws":
+        yield from _key_violations(ctx, noun, v.properties["KmsKeyId"],
+                                   group.at("Properties", "KmsKeyId"), v.scenario)
 
 
 READERS: dict[str, Reader] = {
@@ -331,7 +359,11 @@ def data_store_customer_managed_key(ctx: Context) -> Iterator[Violation]:
 
     AWS-managed keys (`alias/aws/sqs`, `arn:...:alias/aws/kinesis`, ...) are reported even when
     they come from a parameter default. A key the linter cannot see (a parameter without a
-    default, `Fn::ImportValue`) is reported as a warning saying why it cannot be checked.
+    default, `Fn::ImportValue`) is reported as a warning saying why it cannot be checked,
+    except where it cannot be AWS-managed: a log group's `KmsKeyId` (CloudWatch Logs has no
+    AWS-managed key), and a parameter without default that asks for a key, not an alias (its
+    `AllowedPattern` admits no `alias/aws/...`, or without a pattern its description asks
+    for a key ARN or id): the caller chooses that key.
 
     ## Why is this bad?
     AWS-owned and AWS-managed keys encrypt the bytes, but you cannot restrict who may use them
@@ -511,8 +543,10 @@ def _glue_user(ctx: Context, user: Resource, v: Variant, names: set[str]) -> Ite
     prop = _GLUE_USERS[user.type]
     value = v.properties.get(prop)
     if value is None:
-        yield Violation(f"{noun} has no `{prop}`, so its output, logs and bookmarks are not "
-                        "encrypted with a customer-managed key", user.path)
+        # A crawler writes no S3 output and keeps no bookmarks: only its logs are at stake.
+        what = "output, logs and bookmarks are" if user.type == "AWS::Glue::Job" else "logs are"
+        yield Violation(f"{noun} has no `{prop}`, so its {what} not encrypted with a "
+                        "customer-managed key", user.path)
         return
     target = ctx.ref_target(value)
     if target is not None and ctx.template.resources[target].type == \

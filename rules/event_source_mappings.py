@@ -240,8 +240,11 @@ def retry_bounds(ctx: Context) -> Iterator[Violation]:
 
     ## What it does
     Checks that every event source mapping on a Kinesis or DynamoDB stream sets
-    `MaximumRetryAttempts` and `MaximumRecordAgeInSeconds` to finite values (not absent, not
-    `-1`) within the options.
+    `MaximumRetryAttempts` to a finite value (not absent, not `-1`) within the options, and,
+    while retries are unbounded, `MaximumRecordAgeInSeconds` too. With retries bounded a
+    failing batch is dropped (or sent on failure) after a few tries, so the shard cannot be
+    blocked and an age bound would only decide to skip old records; an age set above the
+    option is still reported.
 
     ## Why is this bad?
     Both default to infinite: a failing batch is retried until the record expires from the
@@ -296,9 +299,15 @@ def retry_bounds(ctx: Context) -> Iterator[Violation]:
     def check(mapping: Resource, scenario: Scenario,
               props: Mapping[str, Any]) -> Iterator[Violation]:
         name = mapping.logical_id
+        (retry_key, retry_limit), _ = bounds
+        retries = ctx.read_int(props.get(retry_key), scenario, what=retry_key)
+        retries_bounded = isinstance(retries, int) and 0 <= retries <= retry_limit
         for key, limit in bounds:
             path = mapping.at("Properties", key)
             value = ctx.read_int(props.get(key), scenario, what=key)
+            if key != retry_key and retries_bounded and not (
+                    isinstance(value, int) and value > limit):
+                continue  # a failing batch is dropped after a few tries: age adds nothing
             if value is None:
                 yield Violation(f"Stream mapping `{name}` leaves `{key}` unbounded (default -1)",
                                 mapping.path, key=key)
@@ -322,7 +331,10 @@ def batching(ctx: Context) -> Iterator[Violation]:
     ## What it does
     Checks that every event source mapping on a Kinesis or DynamoDB stream sets `BatchSize`
     and `MaximumBatchingWindowInSeconds`, and that every mapping on an SQS queue sets
-    `BatchSize`.
+    `BatchSize`. Two defaults that already suit are not reported: a mapping on a FIFO queue
+    (its default batch of 10 is the FIFO maximum, and FIFO sources take no window), and the
+    window of a mapping on a provisioned single-shard Kinesis stream (a low-volume feed,
+    where invoking as records arrive is the low-latency choice).
 
     ## Why is this bad?
     The batch size and window decide cost, latency and how much one failure retries. Left
@@ -362,7 +374,10 @@ def batching(ctx: Context) -> Iterator[Violation]:
     def check_for(keys: tuple[str, ...], what: str) -> Any:
         def check(mapping: Resource, scenario: Scenario,
                   props: Mapping[str, Any]) -> Iterator[Violation]:
-            missing = [k for k in keys if props.get(k) is None]
+            if what == "Queue" and _reads_fifo_queue(ctx, mapping, scenario):
+                return  # the default batch of 10 is a FIFO queue's maximum
+            missing = [k for k in keys if props.get(k) is None and not (
+                k == "MaximumBatchingWindowInSeconds" and _single_shard(ctx, mapping, scenario))]
             if missing:
                 listed = " and ".join(f"`{k}`" for k in missing)
                 yield Violation(f"{what} mapping `{mapping.logical_id}` does not set {listed}",
@@ -371,6 +386,32 @@ def batching(ctx: Context) -> Iterator[Violation]:
     yield from _each_mapping(ctx, {
         STREAM: check_for(("BatchSize", "MaximumBatchingWindowInSeconds"), "Stream"),
         QUEUE: check_for(("BatchSize",), "Queue")})
+
+
+def _source(ctx: Context, mapping: Resource, kind: str) -> Resource | None:
+    found = ctx.targets_at(mapping, "Properties", "EventSourceArn", types=(kind,))
+    return found[0] if found else None
+
+
+def _reads_fifo_queue(ctx: Context, mapping: Resource, scenario: Scenario) -> bool:
+    queue = _source(ctx, mapping, "AWS::SQS::Queue")
+    if queue is None:
+        return False
+    name = ctx.resolve(queue.properties.get("QueueName"), scenario)
+    return is_true(ctx.resolve(queue.properties.get("FifoQueue"), scenario)) or (
+        isinstance(name, str) and name.endswith(".fifo"))
+
+
+def _single_shard(ctx: Context, mapping: Resource, scenario: Scenario) -> bool:
+    """The mapping reads a provisioned Kinesis stream of one shard: a low-volume feed, where
+    invoking as records arrive is the low-latency choice a window would undo."""
+    stream = _source(ctx, mapping, "AWS::Kinesis::Stream")
+    if stream is None:
+        return False
+    mode = ctx.resolve(stream.properties.get("StreamModeDetails"), scenario)
+    if isinstance(mode, dict) and ctx.resolve(mode.get("StreamMode"), scenario) == "ON_DEMAND":
+        return False
+    return as_int(ctx.resolve(stream.properties.get("ShardCount"), scenario)) == 1
 
 
 @rule(code="ESM005", name="sqs-mapping-partial-batch-response", severity=Severity.ERROR,

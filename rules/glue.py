@@ -39,6 +39,36 @@ def is_spark_job(ctx: Context, job: Resource, variant: Variant) -> bool:
     return isinstance(name, Unresolved) or name in SPARK_COMMANDS
 
 
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+_DYNAMODB = re.compile(r"dynamo\s*db|:dynamodb:", re.IGNORECASE)
+_SOURCE_KEY = re.compile(r"source|input", re.IGNORECASE)
+
+
+def _names_dynamodb_table(ctx: Context, value: Any) -> bool:
+    """A table of the stack, text with `:dynamodb:`, or a parameter that asks for a
+    DynamoDB table (its description, pattern or default says so)."""
+    target = ctx.ref_target(value)
+    if target is not None and ctx.template.resources[target].type in TABLE_TYPES:
+        return True
+    name = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+    parameter = ctx.template.parameters.get(name) if isinstance(name, str) else None
+    if parameter is not None:
+        texts = [parameter.raw.get(k) for k in ("Description", "AllowedPattern", "Default")]
+        return any(isinstance(t, str) and _DYNAMODB.search(t) for t in texts)
+    resolved = ctx.resolve(value)
+    return isinstance(resolved, str) and ":dynamodb:" in resolved
+
+
+def is_full_load(ctx: Context, variant: Variant) -> bool:
+    """The job's source argument (`--SOURCE_TABLE_ARN`, `--input_table`) names a DynamoDB
+    table: each run loads the whole table (an export), which job bookmarks cannot track
+    (they follow S3 and JDBC sources) and which an automatic retry would load again."""
+    arguments = variant.properties.get("DefaultArguments")
+    return isinstance(arguments, dict) and any(
+        isinstance(key, str) and _SOURCE_KEY.search(key) and _names_dynamodb_table(ctx, value)
+        for key, value in arguments.items())
+
+
 def _version(text: str) -> tuple[int, ...] | None:
     try:
         return tuple(int(p) for p in text.split("."))
@@ -201,8 +231,9 @@ def _check_arguments(ctx: Context, job: Resource, variant: Variant) -> Iterator[
     present = variant.properties.get("DefaultArguments") is not None
     where = job.at("Properties", "DefaultArguments") if present else job.path
     for argument, wanted in _requirements(ctx):
-        if argument == "--job-bookmark-option" and name == "gluestreaming":
-            continue  # streaming jobs track progress with checkpoints, not bookmarks
+        if argument == "--job-bookmark-option" and (
+                name == "gluestreaming" or is_full_load(ctx, variant)):
+            continue  # streaming jobs keep checkpoints; full loads have nothing to bookmark
         if argument not in arguments:
             what = f"`{argument}` to `{wanted}`" if wanted else f"`{argument}`"
             yield Violation(f"Glue job `{job.logical_id}` does not set {what}", where,
@@ -234,7 +265,10 @@ def glue_job_arguments(ctx: Context) -> Iterator[Violation]:
     Reads `DefaultArguments` (and `NonOverridableArguments`) of Spark jobs in every condition
     scenario and checks each entry of `required_arguments`: `name=value` requires that value
     (case-insensitive, parameter defaults resolved), a bare `name` requires the argument with
-    any value but `false`. Streaming jobs are not asked for `--job-bookmark-option`.
+    any value but `false`. Streaming jobs are not asked for `--job-bookmark-option`, nor
+    are full loads: jobs whose source argument (a key with `source` or `input`) names a
+    DynamoDB table (a table of the stack, a `:dynamodb:` ARN, or a parameter described as
+    one): bookmarks track S3 and JDBC sources only, and each run reads the whole table.
 
     ## Why is this bad?
     Without auto scaling the job pays for its peak worker count on every run; without job
@@ -287,6 +321,8 @@ def _check_limits(ctx: Context, job: Resource, variant: Variant) -> Iterator[Vio
     for prop, why in (("Timeout", "a stuck run holds its workers for up to 48 hours"),
                       ("MaxRetries", "whether a failed run is retried is left to the "
                                      "default")):
+        if prop == "MaxRetries" and is_full_load(ctx, variant):
+            continue  # the default of no retry is right: a retry would load everything again
         if variant.properties.get(prop) is None:
             yield Violation(f"Glue job `{job.logical_id}` does not set {prop}: {why}",
                             job.path, key=prop)
@@ -299,7 +335,9 @@ def glue_job_timeout_retries(ctx: Context) -> Iterator[Violation]:
 
     ## What it does
     Requires `Timeout` (minutes) and `MaxRetries` on every Glue job, in every condition
-    scenario.
+    scenario. A full load (a job whose source argument names a DynamoDB table, see GLU003)
+    is not asked for `MaxRetries`: its default of no retry is the right choice, since a
+    retry would load the whole table again.
 
     ## Why is this bad?
     The default timeout is 48 hours (2,880 minutes) for most job types: a run stuck on a skewed

@@ -13,25 +13,29 @@ from typing import Any
 
 from cfnaudit.rule import (
     DATA_STORE_TYPES,
+    STAR_ONLY_ACTIONS,
     Context,
     Resource,
     Scenario,
     Severity,
     Variant,
     Violation,
-    action_matches,
+    accepts_star,
     actions_of,
+    broad_writes,
     effect_of,
     exists_in,
+    full_access_services,
     in_scenario,
     located_statements,
     not_actions_of,
     pattern_matches,
     referenced_resources,
+    render,
     resources_of,
     role_policy_documents,
     rule,
-    write_actions_allowed,
+    scoped_by_condition,
 )
 
 Path = tuple[str | int, ...]
@@ -40,16 +44,9 @@ STANDALONE = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePoli
               "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy")
 IDENTITY = WITH_INLINE + STANDALONE
 
-# Actions that accept only `Resource: "*"` (no resource-level permissions), plus read-only
-# metadata calls. Users extend or replace it with the `star_resource_actions` option.
-STAR_ONLY_ACTIONS = [
-    "cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics",
-    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSampling*",
-    "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses", "s3:ListAllMyBuckets", "sts:GetCallerIdentity",
-    "ecr:GetAuthorizationToken", "secretsmanager:GetRandomPassword", "tag:GetResources",
-    "ecs:DiscoverPollEndpoint", "ssmmessages:*", "ec2messages:*", "*:List*", "*:Describe*",
-]
+# The allowlist shared by IAM001 (service wildcards) and IAM002 (`Resource: "*"`) lives in
+# the core (`cfnaudit.scope.STAR_ONLY_ACTIONS`); users extend or replace it for IAM002 with
+# the `star_resource_actions` option.
 
 
 def identity_documents(ctx: Context, resource: Resource, v: Variant
@@ -92,7 +89,8 @@ def _wildcard_actions(ctx: Context, resource: Resource, v: Variant) -> Iterator[
             yield Violation(f"Statement in {noun} allows every action except {excluded} "
                             "(`Allow` with `NotAction`)", path)
             continue
-        wide = [a for a in actions_of(statement) if _is_full_wildcard(a)]
+        wide = [a for a in actions_of(statement)
+                if _is_full_wildcard(a) and not accepts_star(a)]
         if "*" in (a.strip() for a in wide):
             yield Violation(f"Statement in {noun} allows every action (`*`)", path)
         elif wide:
@@ -111,7 +109,9 @@ def wildcard_action(ctx: Context) -> Iterator[Violation]:
     groups; `AWS::IAM::Policy`, `ManagedPolicy`, `RolePolicy`, `UserPolicy`, `GroupPolicy`)
     whose `Action` contains `*` or `service:*`, and `Allow` statements that use `NotAction`
     (everything except a list). Every condition scenario is checked. Key and bucket policies
-    are not identity policies and are not checked here.
+    are not identity policies and are not checked here. A service wildcard over a service
+    whose every action is granted on `*` anyway (the Session Manager agent channels
+    `ssmmessages:*` and `ec2messages:*`) is accepted: it is on the allowlist IAM002 uses.
 
     ## Why is this bad?
     `s3:*` includes `s3:DeleteBucket`, `s3:PutBucketPolicy` and `s3:PutEncryptionConfiguration`:
@@ -166,13 +166,14 @@ def wildcard_action(ctx: Context) -> Iterator[Violation]:
 
 
 def _wildcard_resource(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
-    allowed = [str(a) for a in ctx.option("star_resource_actions")]
+    allowed = tuple(str(a) for a in ctx.option("star_resource_actions"))
     for path, statement, noun in _allow_statements(ctx, resource, v):
         if "NotAction" in statement or "*" not in resources_of(statement, ctx.template,
                                                                v.scenario):
             continue
-        flagged = [a for a in actions_of(statement)
-                   if not any(action_matches(p, a) for p in allowed)]
+        if scoped_by_condition(statement, ctx.template, v.scenario):
+            continue  # `kms:RequestAlias`, `aws:ResourceTag/...`: not every resource
+        flagged = [a for a in actions_of(statement) if not accepts_star(a, allowed)]
         if flagged:
             listed = ", ".join(f"`{a}`" for a in flagged[:4]) + (
                 f" and {len(flagged) - 4} more" if len(flagged) > 4 else "")
@@ -182,7 +183,7 @@ def _wildcard_resource(ctx: Context, resource: Resource, v: Variant) -> Iterator
 
 @rule(code="IAM002", name="iam-wildcard-resource", severity=Severity.ERROR,
       category="iam-wildcard", resource_types=IDENTITY,
-      options={"star_resource_actions": STAR_ONLY_ACTIONS}, security=True)
+      options={"star_resource_actions": list(STAR_ONLY_ACTIONS)}, security=True)
 def wildcard_resource(ctx: Context) -> Iterator[Violation]:
     """Identity policy allows data-plane actions on every resource.
 
@@ -195,8 +196,18 @@ def wildcard_resource(ctx: Context) -> Iterator[Violation]:
     `ec2:Assign/UnassignPrivateIpAddresses`), `s3:ListAllMyBuckets`,
     `sts:GetCallerIdentity`, `ecr:GetAuthorizationToken`,
     `secretsmanager:GetRandomPassword`, `tag:GetResources`, `ecs:DiscoverPollEndpoint`, the
-    Session Manager channels (`ssmmessages:*`, `ec2messages:*`), and every `List*` and
-    `Describe*` action. Statements using `NotAction` are left to IAM001.
+    Session Manager channels (`ssmmessages:*`, `ec2messages:*`) and the agent's
+    `ssm:UpdateInstanceInformation`, `config:PutEvaluations`, every `List*` and
+    `Describe*` action, and the statements AWS's own managed policies grant on `*`: log
+    writing of the basic-execution policies (`logs:CreateLogGroup`, `CreateLogStream`,
+    `PutLogEvents`), vended-log delivery (`logs:*LogDelivery*`, `PutResourcePolicy`,
+    `DescribeResourcePolicies`), and the ECS container-instance and service roles. IAM001
+    shares this list. Statements using `NotAction` are left to IAM001.
+
+    A statement whose condition must match the resource itself (`kms:RequestAlias`,
+    `kms:ResourceAliases`, `<service>:ResourceTag/<key>`, `s3:prefix`,
+    `secretsmanager:SecretId`; not negated, not `IfExists`) does not reach every resource and
+    is not reported: for a key in another account an alias condition is the way to scope.
 
     ## Why is this bad?
     `s3:GetObject` on `*` reads every bucket of the account, including other teams' data and
@@ -263,11 +274,13 @@ _STORE_ARN_PATTERNS = {
 
 def _stores_written(ctx: Context, statement: Mapping[str, Any], scenario: Scenario,
                     stores: dict[str, list[str]]) -> list[str]:
-    """Logical ids of the stack's data stores the Allow statement lets the role write."""
+    """Logical ids of the stack's data stores the Allow statement lets the role write
+    broadly: through an action wildcard or a store-level destructive action (a
+    least-privilege list of object or item writes leaves nothing for a Deny to add)."""
     found: list[str] = []
     patterns = resources_of(statement, ctx.template, scenario)
     for service, names in stores.items():
-        if not write_actions_allowed(statement, service):
+        if not broad_writes(statement, service):
             continue
         for pattern in patterns:
             named = [n for n in referenced_resources(pattern, ctx.template) if n in names]
@@ -280,6 +293,11 @@ def _stores_written(ctx: Context, statement: Mapping[str, Any], scenario: Scenar
 def _explicit_deny(ctx: Context, role: Resource, sources: list[Any],
                    stores: dict[str, list[str]], scenario: Scenario) -> Iterator[Violation]:
     written: list[str] = []
+    arns = in_scenario(role.properties.get("ManagedPolicyArns"), scenario)
+    for arn in arns if isinstance(arns, list) else []:
+        # rendered, not resolved: `arn:${AWS::Partition}:iam::aws:policy/...` is still known
+        for service in sorted(full_access_services(render(arn, ctx.template, scenario))):
+            written.extend(n for n in stores.get(service, ()) if n not in written)
     for source in sources:
         if not exists_in(source.resource, scenario):
             continue
@@ -305,12 +323,17 @@ def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
     ## What it does
     For every role, collects its inline `Policies` and the `AWS::IAM::Policy`,
     `ManagedPolicy` and `RolePolicy` resources attached to it through the graph (`Roles`,
-    `RoleName`, `ManagedPolicyArns`). When an `Allow` statement grants write or delete
-    actions (for example `s3:PutObject`, `s3:DeleteObjectVersion`, `dynamodb:PutItem`,
-    `dynamodb:DeleteTable`, `kinesis:PutRecord`, or wildcards covering them) on a bucket,
-    DynamoDB table or Kinesis stream of the stack (named through `Ref`/`GetAtt`/`Sub`, or
-    reached through `*`), at least one statement of those policies must have
-    `Effect: Deny`. Every condition scenario is checked.
+    `RoleName`, `ManagedPolicyArns`). When the role writes a bucket, DynamoDB table or
+    Kinesis stream of the stack (named through `Ref`/`GetAtt`/`Sub`, or reached through `*`)
+    broadly, at least one statement of those policies must have `Effect: Deny`. Broadly
+    means through an action wildcard that covers writes (`s3:*`, `s3:Put*`, `*`, `NotAction`),
+    through a store-level destructive action (`s3:DeleteBucket`, `s3:PutBucketPolicy`,
+    `s3:DeleteObjectVersion`, `dynamodb:DeleteTable`, `kinesis:DeleteStream`, ...), or
+    through an AWS-managed full-access policy (`AmazonS3FullAccess`,
+    `AmazonDynamoDBFullAccess`, `AdministratorAccess`, ...). A least-privilege list of
+    object or item writes (`s3:PutObject`, `dynamodb:PutItem` on its own target) is not
+    reported: a Deny would only restate what is not granted (a `Resource: "*"` there is
+    IAM002's finding). Every condition scenario is checked.
 
     ## Why is this bad?
     Allow statements grow over time; a Deny states what must never happen whatever is added
@@ -334,8 +357,8 @@ def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
               PolicyDocument:
                 Statement:
                   - Effect: Allow
-                    Action: s3:PutObject
-                    Resource: !Sub "${Raw.Arn}/*"
+                    Action: s3:*
+                    Resource: [!GetAtt Raw.Arn, !Sub "${Raw.Arn}/*"]
     ```
 
     ## Use instead
@@ -354,12 +377,15 @@ def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
               PolicyDocument:
                 Statement:
                   - Effect: Allow
-                    Action: s3:PutObject
-                    Resource: !Sub "${Raw.Arn}/*"
+                    Action: s3:*
+                    Resource: [!GetAtt Raw.Arn, !Sub "${Raw.Arn}/*"]
                   - Effect: Deny
                     Action: [s3:DeleteObjectVersion, s3:DeleteBucket]
                     Resource: [!GetAtt Raw.Arn, !Sub "${Raw.Arn}/*"]
     ```
+
+    Granting only `s3:PutObject` on `${Raw.Arn}/*` satisfies the rule too: a least-privilege
+    Allow leaves nothing for a Deny to add.
 
     ## Known problems
     Any Deny statement satisfies the rule; its content is not judged. An IAM Deny protects

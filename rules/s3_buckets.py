@@ -46,6 +46,7 @@ from cfnaudit.rule import (
     render,
     resources_of,
     rule,
+    stores_nothing,
 )
 
 Path = tuple[str | int, ...]
@@ -195,8 +196,11 @@ def deny_unencrypted_uploads(ctx: Context) -> Iterator[Violation]:
 
     Log-delivery buckets (the targets of server access logs, CloudTrail, Config,
     load-balancer, CloudFront, flow, WAF or log-fed Firehose delivery, found through the
-    graph) are exempt: the delivering service, not the uploader, decides how their objects
-    are encrypted.
+    graph, also when both sides name the bucket with the same parameter) are exempt: the
+    delivering service, not the uploader, decides how their objects are encrypted (a trail
+    writes SSE-S3 unless it sets `KmsKeyId`, so a KMS-only Deny would stop its delivery).
+    Website buckets and CloudFront origins are exempt too: they serve content to everyone,
+    and an origin read through an origin access identity cannot read SSE-KMS objects.
 
     ## Known problems
     Buckets whose policy lives in another stack are reported: the rule cannot see it. A
@@ -208,7 +212,8 @@ def deny_unencrypted_uploads(ctx: Context) -> Iterator[Violation]:
     - [Policy evaluation logic](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
     """
     for bucket in ctx.resources():
-        if ctx.role(bucket).is_log_bucket:
+        role = ctx.role(bucket)
+        if role.is_log_bucket or role.has(SERVED):
             continue
         policies = bucket_policies(ctx, bucket)
         yield from ctx.each_scenario(bucket, policies,
@@ -233,6 +238,7 @@ def _secure_transport(ctx: Context, bucket: Resource, policies: list[Resource],
         return
     arns, objects = bucket_arns(bucket, ctx.template, scenario)
     bucket_covered = objects_covered = False
+    narrow: list[str] = []  # resources of TLS denies that cover neither ARN form in full
     for _, document in documents:
         for _, statement in located_statements(document, ()):
             if (effect_of(statement) == "Deny" and _everyone(statement)
@@ -240,13 +246,21 @@ def _secure_transport(ctx: Context, bucket: Resource, policies: list[Resource],
                 patterns = resources_of(statement, ctx.template, scenario)
                 bucket_covered |= _covers(patterns, arns)
                 objects_covered |= _covers(patterns, objects)
+                narrow += [p for p in patterns if not _covers((p,), (*arns, *objects))]
     if bucket_covered and objects_covered:
+        return
+    path = documents[0][0].at("Properties", "PolicyDocument")
+    if narrow and not objects_covered:
+        only = ", ".join(f"`{p}`" for p in dict.fromkeys(narrow))
+        left = "the other objects" if bucket_covered else "the bucket ARN and the other objects"
+        yield Violation(f"Bucket policy of bucket `{bucket.logical_id}` denies requests without "
+                        f"TLS (`aws:SecureTransport: false`) only over {only}; {left} are "
+                        "left uncovered", path)
         return
     missing = ("the bucket and its objects" if not (bucket_covered or objects_covered)
                else "the bucket ARN" if not bucket_covered else "the object ARNs (`/*`)")
     yield Violation(f"Bucket policy of bucket `{bucket.logical_id}` does not deny `s3:*` to "
-                    f"principal `*` over {missing} when `aws:SecureTransport` is false",
-                    documents[0][0].at("Properties", "PolicyDocument"))
+                    f"principal `*` over {missing} when `aws:SecureTransport` is false", path)
 
 
 @rule(code="BKT002", name="s3-deny-insecure-transport", severity=Severity.ERROR,
@@ -378,6 +392,9 @@ def default_encryption_cmk(ctx: Context) -> Iterator[Violation]:
     Targets of S3 server access logs and load-balancer access logs (found through the
     graph: another bucket's `LoggingConfiguration`, a load balancer's log attributes, a policy
     granting the delivery service) are exempt: AWS delivers those logs with SSE-S3 only.
+    So are website buckets and CloudFront origins: their content is served to everyone, a
+    customer key guards nothing there, and an origin access identity cannot read SSE-KMS
+    objects at all.
 
     ## Why is this bad?
     Without a customer-managed key, the key policy cannot restrict who decrypts the data,
@@ -419,7 +436,7 @@ def default_encryption_cmk(ctx: Context) -> Iterator[Violation]:
     - [Server access logging: target bucket encryption](https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).has(SSE_S3_ONLY):
+        if not ctx.role(bucket).has(SSE_S3_ONLY, SERVED):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _encryption_violations(
                 ctx, b, v))
 
@@ -502,8 +519,7 @@ def _public_access(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Viola
     config = v.properties.get("PublicAccessBlockConfiguration")
     name = bucket.logical_id
     if not isinstance(config, dict):
-        yield Violation(f"Bucket `{name}` has no `PublicAccessBlockConfiguration`", bucket.path)
-        return
+        return  # S3 blocks all four for a bucket created without the property (April 2023)
     base = bucket.at("Properties", "PublicAccessBlockConfiguration")
     for flag in PUBLIC_ACCESS_FLAGS:
         if flag not in config:
@@ -522,10 +538,14 @@ def public_access_block(ctx: Context) -> Iterator[Violation]:
     """Bucket does not block every form of public access.
 
     ## What it does
-    Checks that `PublicAccessBlockConfiguration` sets all four flags, `BlockPublicAcls`,
-    `BlockPublicPolicy`, `IgnorePublicAcls` and `RestrictPublicBuckets`, to true (absent
-    flags default to false). Each missing or false flag is one finding; values are read
-    through parameter defaults and in every condition scenario.
+    Checks that a `PublicAccessBlockConfiguration` sets all four flags, `BlockPublicAcls`,
+    `BlockPublicPolicy`, `IgnorePublicAcls` and `RestrictPublicBuckets`, to true (flags left
+    out of a configuration that is present default to false). Each missing or false flag is
+    one finding; values are read through parameter defaults and in every condition scenario.
+
+    A bucket without the property is not reported: since April 2023 S3 turns on all four
+    flags for every new bucket created without it, so nothing is exposed. Only a
+    configuration that switches a flag off (or leaves one out) weakens that default.
 
     ## Why is this bad?
     A single public ACL or a policy statement with `Principal: "*"` is enough to expose the
@@ -650,7 +670,11 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
 
     ## What it does
     Checks that `VersioningConfiguration.Status` is `Enabled`, through parameter defaults and
-    in every condition scenario.
+    in every condition scenario. Log-delivery buckets (found through the graph, as for
+    BKT001) are exempt: log objects are written once under unique keys and need expiration,
+    not versions. So are buckets with no data path: nothing in the stack reads or writes
+    them (only their policy or deployment-time objects refer to them), no output hands them
+    on and they have no physical name another system could use.
 
     ## Why is this bad?
     Without versioning an overwrite or a delete destroys the previous object for good: audit
@@ -663,6 +687,7 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
       Audit:
         Type: AWS::S3::Bucket
         Properties:
+          BucketName: audit-trail-example
           VersioningConfiguration: {Status: Suspended}
     ```
 
@@ -672,6 +697,7 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
       Audit:
         Type: AWS::S3::Bucket
         Properties:
+          BucketName: audit-trail-example
           VersioningConfiguration: {Status: Enabled}
     ```
 
@@ -679,7 +705,8 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
     - [Using versioning in S3 buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html)
     """
     for bucket in ctx.resources():
-        yield from ctx.each_variant(bucket, lambda v, b=bucket: _versioning(ctx, b, v))
+        if not (ctx.role(bucket).is_log_bucket or stores_nothing(ctx, bucket)):
+            yield from ctx.each_variant(bucket, lambda v, b=bucket: _versioning(ctx, b, v))
 
 
 def _access_logging(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violation]:
@@ -708,7 +735,8 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     `logging.s3.amazonaws.com`. Its name plays no part: a bucket called `Logs` that holds
     data is checked, an access-log target called anything is not. Buckets that receive
     other logs (CloudTrail, Config, load balancers, flow logs) are checked: who read the
-    audit trail is itself worth recording.
+    audit trail is itself worth recording. Buckets with no data path (see BKT007) are
+    exempt.
 
     ## Why is this bad?
     Server access logs are the record of who read or changed which object: without them an
@@ -720,6 +748,8 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     Resources:
       Raw:
         Type: AWS::S3::Bucket
+        Properties:
+          BucketName: raw-data-example
     ```
 
     ## Use instead
@@ -743,5 +773,5 @@ def access_logging(ctx: Context) -> Iterator[Violation]:
     - [Logging requests with server access logging](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).has(Purpose.ACCESS_LOGS):
+        if not (ctx.role(bucket).has(Purpose.ACCESS_LOGS) or stores_nothing(ctx, bucket)):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _access_logging(ctx, b, v))

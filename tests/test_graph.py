@@ -189,3 +189,35 @@ def test_cycle_groups_name_every_member() -> None:
     ((cycle, members),) = graph.cycle_groups()
     assert len(cycle) == 3 and cycle[0] == cycle[-1] == "A"  # one of the two loops through A
     assert members == ["A", "B", "C"]
+
+
+def test_the_cycle_named_does_not_depend_on_set_order() -> None:
+    # Hub needs six queues that all need Hub: the cycle named (and so the place reported) is
+    # the same in every process, whatever the hash seed that orders sets.
+    names = ["Fox", "Echo", "Delta", "Charlie", "Bravo", "Alpha"]
+    spokes = "".join(f"""
+          {n}:
+            Type: AWS::SQS::Queue
+            DependsOn: Hub""" for n in names)
+    graph = ResourceGraph(template_from(f"""
+        Resources:
+          Hub:
+            Type: AWS::SQS::Queue
+            DependsOn: [{", ".join(names)}]{spokes}
+    """))
+    [(cycle, members)] = graph.cycle_groups()
+    assert cycle == ["Alpha", "Hub", "Alpha"]
+    assert members == sorted([*names, "Hub"])
+
+
+def test_sam_api_endpoint_name_does_not_order_the_api() -> None:
+    graph = ResourceGraph(template_from("""
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Api:
+            Type: AWS::Serverless::Api
+            Properties:
+              StageName: prod
+              EndpointConfiguration: {Type: REGIONAL, Name: !Ref Api}
+    """))
+    assert graph.resource_cycles() == []

@@ -6,7 +6,8 @@
 
 A verdict names one finding by (file, code, resource, path). `true` findings must still be
 reported; `false` and `inapplicable` ones must not come back. A verdict with `about: message`
-judged only the wording: it comes back only if the same message does.
+judged only the wording: it comes back only if the same message does. Verdicts that name one
+finding with different messages (one place, several messages) are told apart by message.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ class Verdict:
     reason: str
     about_message: bool
     source: str  # the verdict file, for messages
+    by_message: bool = False  # another verdict names the same finding with another message
 
     @property
     def needs_corpus(self) -> bool:
@@ -71,12 +73,14 @@ class Verdict:
                 and tuple(finding.path) == self.path)
 
     def reported_as(self, here: Sequence[Finding]) -> list[Finding]:
-        """The findings among `here` that are this judged one. With `about: message`, only
-        those with the judged wording. When several share its identity (MON002 reports
-        consumer lag and ingestion on one stream), the names a `false` or `inapplicable`
-        message quotes pick it out; a `true` one counts in any wording."""
+        """The findings among `here` that are this judged one. With `about: message`, or when
+        other verdicts judge other messages at the same place (GLU003 names each missing
+        argument), only those with the judged wording. Otherwise the names a `false` or
+        `inapplicable` message quotes tell it from another finding on its path (MON002
+        reports consumer lag and ingestion on one stream); a `true` one counts in any
+        wording."""
         same = [f for f in here if self.same_finding(f)]
-        if self.about_message:
+        if self.about_message or self.by_message:
             return [f for f in same if f.message == self.message]
         if self.verdict == "true":
             return same  # still reported, perhaps reworded
@@ -102,7 +106,13 @@ def load_verdicts(folder: Path = VERDICTS) -> list[Verdict]:
                 path=tuple(entry["path"]), message=entry["message"], verdict=verdict,
                 reason=entry["reason"], about_message=entry.get("about") == "message",
                 source=file.name))
-    return found
+    # One rule may report several messages at one place (GLU003 lists each missing argument
+    # at `DefaultArguments`): judged apart, they are told apart by their messages.
+    messages: dict[tuple[str, str, str | None, tuple[str | int, ...]], set[str]] = {}
+    for v in found:
+        messages.setdefault((v.file, v.code, v.resource, v.path), set()).add(v.message)
+    return [replace(v, by_message=True) if len(messages[(v.file, v.code, v.resource, v.path)])
+            > 1 else v for v in found]
 
 
 def scan(files: Iterable[Path]) -> dict[Path, list[Finding]]:
