@@ -411,7 +411,7 @@ def _single_shard(ctx: Context, mapping: Resource, scenario: Scenario) -> bool:
     mode = ctx.resolve(stream.properties.get("StreamModeDetails"), scenario)
     if isinstance(mode, dict) and ctx.resolve(mode.get("StreamMode"), scenario) == "ON_DEMAND":
         return False
-    return as_int(ctx.resolve(stream.properties.get("ShardCount"), scenario)) == 1
+    return ctx.read_int(stream.properties.get("ShardCount"), scenario, what="ShardCount") == 1
 
 
 @rule(code="ESM005", name="sqs-mapping-partial-batch-response", severity=Severity.ERROR,

@@ -6,6 +6,7 @@ Python shell and Ray jobs size and version themselves differently and are left o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
