@@ -19,6 +19,7 @@ from cfnaudit.rule import (
     Variant,
     Violation,
     is_macro_output,
+    is_true,
     parse_json_text,
     rule,
     tag_property,
@@ -105,7 +106,8 @@ def _names(tags: list[str]) -> str:
 
 
 @rule(code="TAG001", name="required-tags", severity=Severity.WARNING,
-      category="tags-required", options={"required_tags": ["Environment", "CostCenter"]})
+      category="tags-required",
+      options={"required_tags": ["Environment", "CostCenter"], "stack_tags": False})
 def required_tags(ctx: Context) -> Iterator[Violation]:
     """Taggable resource lacks a required tag.
 
@@ -119,6 +121,10 @@ def required_tags(ctx: Context) -> Iterator[Violation]:
     `AWS::Lambda::Permission`), custom resources and SAM types are never flagged, nor are tags
     that a macro writes at deployment (`Fn::Transform`, or a macro script such as PyPlate's
     `#!PyPlate` in a template that declares its own macro).
+
+    A template in which no taggable resource carries any tag property gets one finding on its
+    `Resources` section naming the resources, not one per resource: it has no tagging at
+    all, which is one decision to make (tag in the template, or through the stack's tags).
 
     ## Why is this bad?
     Costs cannot be allocated and resources cannot be told apart by environment without tags:
@@ -162,11 +168,14 @@ def required_tags(ctx: Context) -> Iterator[Violation]:
 
     ## Options
     - `required_tags` (list, default `[Environment, CostCenter]`).
+    - `stack_tags` (bool, default `false`): the stack's own tags (`aws cloudformation deploy
+      --tags`) supply the required tags, so a template that tags nothing is accepted; a
+      template that tags some resources is still checked resource by resource.
 
     ## Known problems
     Tags given to the stack itself (`aws cloudformation deploy --tags`) propagate to most
-    resources but are invisible in the template; teams that tag that way should set
-    `required_tags` to the tags they add in the template, or disable the rule.
+    resources but are invisible in the template; teams that tag that way set `stack_tags`
+    (or `required_tags` to the tags they add in the template).
 
     ## References
     - [Resource tag property](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
@@ -175,8 +184,31 @@ def required_tags(ctx: Context) -> Iterator[Violation]:
     types = sorted({r.type for r in ctx.template.resources.values() if tag_property(r.type)})
     if not types:
         return
-    for resource in ctx.resources(*types):
+    taggable = [r for r in ctx.resources(*types) if tag_property(r.type) is not None]
+    required = [str(t) for t in ctx.option("required_tags")]
+    if taggable and required and not any(_carries_tags(r) for r in taggable):
+        # One problem, one finding: a template that tags nothing has no tagging in it at all
+        # (or leaves it to the stack's own tags), not N separate omissions.
+        if not is_true(ctx.option("stack_tags")):
+            yield _untagged_template(taggable, required)
+        return
+    for resource in taggable:
         prop = tag_property(resource.type)
         if prop is not None:
             yield from ctx.each_variant(
                 resource, lambda v, r=resource, p=prop: _check(ctx, r, p, v))
+
+
+def _carries_tags(resource: Resource) -> bool:
+    prop = tag_property(resource.type)
+    return prop is not None and resource.properties.get(prop.name) is not None
+
+
+def _untagged_template(taggable: list[Resource], required: list[str]) -> Violation:
+    shown = ", ".join(f"`{r.logical_id}`" for r in taggable[:5])
+    more = f" and {len(taggable) - 5} more" if len(taggable) > 5 else ""
+    count = (f"{len(taggable)} taggable resources" if len(taggable) > 1
+             else "1 taggable resource")
+    verb = "lack" if len(taggable) > 1 else "lacks"
+    return Violation(f"No resource of the template carries tags: {count} ({shown}{more}) {verb} "
+                     f"required tags {_names(required)}", ("Resources",), key="untagged")
