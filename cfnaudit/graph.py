@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import networkx
 
     from cfnaudit.decode import Path
+    from cfnaudit.roles import Roles
     from cfnaudit.template import Resource, Template
 
 Node = tuple[str, str]  # (section, name): ("Resources", "Bucket"), ("Parameters", "Env"), ...
@@ -310,6 +311,14 @@ class ResourceGraph:
                 if indegree[target] == 0:
                     ready.append(target)
         return seen == len(indegree)
+
+    @cached_property
+    def roles(self) -> Roles:
+        """What each resource is for (cfnaudit.roles), derived once per graph and shared by
+        every rule of the scan."""
+        from cfnaudit.roles import Roles
+
+        return Roles(self.template, self)
 
     @cached_property
     def _order(self) -> dict[str, int]:

@@ -7,7 +7,7 @@ points at it, not because it exists. Facts come from references (`Ref`, `Fn::Get
 `Fn::Sub`) at known property paths, from literal names equal to the resource's physical name,
 and from policies that grant the delivering service.
 
-`roles_of(template, graph)` returns one `Roles` per template (rules share it); its answers are
+`roles_of(template, graph)` returns the graph's one `Roles` (rules share it); its answers are
 computed on first use and kept. `Context.role(resource)` is the rule-facing entry point.
 """
 
@@ -742,18 +742,10 @@ def _service(resolved: Any, raw: Any) -> str | None:
     return None
 
 
-_ROLES: dict[int, Roles] = {}
-
-
 def roles_of(template: Template, graph: ResourceGraph) -> Roles:
-    """The one `Roles` of this template and graph (shared by the rules of a scan)."""
-    cached = _ROLES.get(id(graph))
-    if cached is not None and cached.graph is graph:
-        return cached
-    if len(_ROLES) > 8:
-        _ROLES.clear()
-    roles = _ROLES[id(graph)] = Roles(template, graph)
-    return roles
+    """The one `Roles` of this template and graph, kept by the graph so that every rule of
+    the scan shares its answers and nothing outlives the template."""
+    return graph.roles
 
 
 # ------------------------------------------------------- the rule API's Context-level helpers
