@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 EMPTY_MAPPING: Mapping[str, Any] = MappingProxyType({})
 LARGEST = 2**63 - 1  # CloudFormation numbers are 64-bit at most
 _MAX_DIGITS = 40  # longer numeric text is rejected before conversion (no quadratic int())
-_LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
 
 
 def shape(value: Any) -> str:
@@ -144,15 +143,13 @@ def read_list(value: Any, template: Template, scenario: Scenario = NO_CONDITIONS
               what: str = "the value") -> list[Any] | Unresolved:
     """A list with the `scenario`'s Fn::If branches chosen and AWS::NoValue items dropped
     (items are not resolved further: read them with the other readers); empty when absent.
-    A `Ref` to a list parameter (CommaDelimitedList, List<...>) is split at commas. A scalar or
-    mapping where a list belongs is `Unresolved`."""
+    A `Ref` to a list parameter resolves to its items (see `resolve`). A scalar or mapping
+    where a list belongs is `Unresolved`."""
     resolved = _resolved(value, template, scenario)
     if isinstance(resolved, Unresolved):
         return resolved
     if _absent(resolved):
         return []
-    if isinstance(resolved, str) and _is_list_parameter(value, template):
-        return [item.strip() for item in resolved.split(",")]
     if isinstance(resolved, list):
         chosen = branch(resolved, scenario)
         return list(chosen) if isinstance(chosen, list) else []
@@ -172,13 +169,6 @@ def read_mapping(value: Any, template: Template, scenario: Scenario = NO_CONDITI
         chosen = branch(resolved, scenario)
         return chosen if isinstance(chosen, Mapping) else EMPTY_MAPPING
     return Unresolved(f"`{what}` is {shape(resolved)}, not a mapping")
-
-
-def _is_list_parameter(value: Any, template: Template) -> bool:
-    if not (isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("Ref"), str)):
-        return False
-    parameter = template.parameters.get(value["Ref"])
-    return parameter is not None and parameter.type.startswith(_LIST_PARAMETER_TYPES)
 
 
 def mapping_or_empty(value: Any) -> Mapping[str, Any]:
