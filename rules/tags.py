@@ -186,7 +186,7 @@ def required_tags(ctx: Context) -> Iterator[Violation]:
         return
     taggable = [r for r in ctx.resources(*types) if tag_property(r.type) is not None]
     required = [str(t) for t in ctx.option("required_tags")]
-    if taggable and required and not any(_carries_tags(r) for r in taggable):
+    if taggable and required and not _tags_anything(ctx):
         # One problem, one finding: a template that tags nothing has no tagging in it at all
         # (or leaves it to the stack's own tags), not N separate omissions.
         if not is_true(ctx.option("stack_tags")):
@@ -199,9 +199,18 @@ def required_tags(ctx: Context) -> Iterator[Violation]:
                 resource, lambda v, r=resource, p=prop: _check(ctx, r, p, v))
 
 
-def _carries_tags(resource: Resource) -> bool:
-    prop = tag_property(resource.type)
-    return prop is not None and resource.properties.get(prop.name) is not None
+def _tags_anything(ctx: Context) -> bool:
+    """Does the template tag any resource: through a type's tag property, the `Tags` of a SAM
+    resource, or SAM's `Globals`?"""
+    for resource in ctx.template.resources.values():
+        prop = tag_property(resource.type)
+        name = prop.name if prop is not None else "Tags"
+        if resource.properties.get(name) is not None:
+            return True
+    globals_ = ctx.template.data.get("Globals")
+    return isinstance(globals_, dict) and any(
+        isinstance(section, dict) and section.get("Tags") is not None
+        for section in globals_.values())
 
 
 def _untagged_template(taggable: list[Resource], required: list[str]) -> Violation:
