@@ -34,7 +34,7 @@ from cfnaudit.values import as_int
 if TYPE_CHECKING:
     from cfnaudit.graph import Edge, ResourceGraph
     from cfnaudit.rule import Context
-    from cfnaudit.template import Resource, Template
+    from cfnaudit.template import Parameter, Resource, Template
 
 BUCKET = "AWS::S3::Bucket"
 FUNCTION = "AWS::Lambda::Function"
@@ -338,6 +338,15 @@ ENVIRONMENT_VALUES = frozenset({
     "prod", "production", "prd", "sandbox", "demo", "int", "integration", "perf", "live"})
 
 
+def _api_stage(parameter: Parameter) -> bool:
+    """A `Stage`/`StageName` parameter whose default is no environment (`v1`, `api`): an API
+    Gateway stage, not the deployment environment."""
+    if "stage" not in parameter.name.lower() or not isinstance(parameter.default, str):
+        return False
+    default = parameter.default.strip().lower()
+    return bool(default) and default not in ENVIRONMENT_VALUES
+
+
 # ---------------------------------------------------------------------------------- the roles
 
 
@@ -511,8 +520,8 @@ class Roles:
         found = []
         for name, parameter in self.template.parameters.items():
             environments = {str(v).strip().lower() for v in parameter.allowed_values}
-            if name.lower() in wanted or ENVIRONMENT_NAME.fullmatch(name) \
-                    or len(environments & ENVIRONMENT_VALUES) >= 2:
+            named = ENVIRONMENT_NAME.fullmatch(name) is not None and not _api_stage(parameter)
+            if name.lower() in wanted or named or len(environments & ENVIRONMENT_VALUES) >= 2:
                 found.append(name)
         return found
 
