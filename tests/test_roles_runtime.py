@@ -88,7 +88,8 @@ def test_schedules_and_config_rules_are_steady_invokers() -> None:
 ENVIRONMENTS = """
 Parameters:
   EnvName: {Type: String, Default: dev}
-  stagename: {Type: String, Default: v1}
+  stagename: {Type: String, Default: prod}
+  Stage: {Type: String, Default: v1}
   Tier: {Type: String, Default: test, AllowedValues: [test, prod]}
   Size: {Type: String, Default: small, AllowedValues: [small, large]}
   DeployStage: {Type: String, Default: a}
@@ -101,6 +102,7 @@ Resources:
 
 def test_environment_parameters_by_name_and_allowed_values() -> None:
     found = roles(ENVIRONMENTS)
+    # Stage (default v1) is an API Gateway stage, not an environment
     assert found.environment_parameters() == ["EnvName", "stagename", "Tier"]
     assert found.environment_parameters(["DeployStage"]) == [
         "EnvName", "stagename", "Tier", "DeployStage"]
