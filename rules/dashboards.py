@@ -264,8 +264,9 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     an `AWS::CloudWatch::Dashboard`. The finding sits on the first component. Functions that
     only CloudFormation calls (custom resource handlers, macros) and functions whose code
     runs outside the stack's region (Lambda@Edge, Greengrass) are no pipeline components, and
-    one function alone is no pipeline (its console view is its dashboard): a stream, a Glue
-    job, a dead-letter queue, a second function or a state machine makes one.
+    one processing step alone is no pipeline (its console view is its dashboard): it takes two
+    of functions, streams, Glue jobs and state machines; dead-letter queues do not count as
+    steps.
 
     A dashboard that exists only under a condition counts in every scenario when the
     condition is an on/off switch for the deployer (it reads only parameters whose values are
@@ -282,6 +283,10 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     ```yaml
     Resources:
       Ticks:
+        Type: AWS::Kinesis::Stream
+        Properties:
+          ShardCount: 1
+      Quotes:
         Type: AWS::Kinesis::Stream
         Properties:
           ShardCount: 1
@@ -331,12 +336,12 @@ OTHER_STEPS = ("AWS::Serverless::Function", "AWS::StepFunctions::StateMachine",
 
 
 def _worth_a_dashboard(ctx: Context, components: list[tuple[Resource, str]]) -> bool:
-    """A stream, a Glue job or a dead-letter queue, or a function with another processing
-    step (a second function, a state machine): one function alone has its own console view,
-    a stack dashboard adds nothing to it."""
-    kinds = [kind for _, kind in components]
-    steps = len(kinds) + sum(1 for _ in ctx.template.of_type(*OTHER_STEPS))
-    return bool(kinds) and (any(k != "function" for k in kinds) or steps >= 2)
+    """Two processing steps or more (functions, streams, Glue jobs, state machines): one step
+    alone has its own console view, and a dead-letter queue is no step of its own (MON003
+    asks for its alarm)."""
+    steps = sum(1 for _, kind in components if kind != "dlq")
+    steps += sum(1 for _ in ctx.template.of_type(*OTHER_STEPS))
+    return steps >= 2
 
 
 def _deployer_switch(ctx: Context, condition: str) -> bool:
