@@ -24,6 +24,7 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
+    dead_letter_sources,
     exists_in,
     fold,
     in_scenario,
@@ -264,9 +265,10 @@ def pipeline_dashboard_missing(ctx: Context) -> Iterator[Violation]:
     an `AWS::CloudWatch::Dashboard`. The finding sits on the first component. Functions that
     only CloudFormation calls (custom resource handlers, macros) and functions whose code
     runs outside the stack's region (Lambda@Edge, Greengrass) are no pipeline components, and
-    one processing step alone is no pipeline (its console view is its dashboard): it takes two
-    of functions, streams, Glue jobs and state machines; dead-letter queues do not count as
-    steps.
+    one function or one Glue job alone is no pipeline (its console view is its dashboard): a
+    stream, a dead-letter queue of a flow, or a second function, job or state machine makes
+    one. A queue that nothing in the stack feeds or reads, with its dead-letter queue, is no
+    pipeline either.
 
     A dashboard that exists only under a condition counts in every scenario when the
     condition is an on/off switch for the deployer (it reads only parameters whose values are
@@ -336,12 +338,27 @@ OTHER_STEPS = ("AWS::Serverless::Function", "AWS::StepFunctions::StateMachine",
 
 
 def _worth_a_dashboard(ctx: Context, components: list[tuple[Resource, str]]) -> bool:
-    """Two processing steps or more (functions, streams, Glue jobs, state machines): one step
-    alone has its own console view, and a dead-letter queue is no step of its own (MON003
-    asks for its alarm)."""
-    steps = sum(1 for _, kind in components if kind != "dlq")
+    """A stream, or a dead-letter queue of a flow, or two processing steps (functions, Glue
+    jobs, state machines): one function or one job alone has its own console view, and so
+    has a queue that nothing in the stack feeds or reads, with its dead-letter queue."""
+    if any(kind == "stream" or (kind == "dlq" and not _idle_queue_pair(ctx, resource))
+           for resource, kind in components):
+        return True
+    steps = sum(1 for _, kind in components if kind in ("function", "job"))
     steps += sum(1 for _ in ctx.template.of_type(*OTHER_STEPS))
     return steps >= 2
+
+
+def _idle_queue_pair(ctx: Context, dlq: Resource) -> bool:
+    """The dead-letter queue serves only queues that nothing else in the stack refers to (a
+    queue template with its optional dead-letter queue)."""
+    sources = [ctx.template.resources[s] for s in dead_letter_sources(ctx, dlq)]
+    return bool(sources) and all(
+        source.type == QUEUE and not [e for e in ctx.referrers(source)
+                                      if e.source_id not in (dlq.logical_id, source.logical_id)
+                                      and ctx.template.resources[e.source_id].type
+                                      != "AWS::SQS::QueuePolicy"]
+        for source in sources)
 
 
 def _deployer_switch(ctx: Context, condition: str) -> bool:

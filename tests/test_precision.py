@@ -16,6 +16,7 @@ import precision_report  # tools/ is not a package; imported after the path is s
 from cfnaudit.registry import builtin_rules_dir, load_rules  # after the path
 
 VERDICTS = precision_report.load_verdicts()
+OPEN = precision_report.load_verdicts(precision_report.OPEN)
 CORPUS_PRESENT = precision_report.corpus_dir().is_dir()
 needs_corpus = pytest.mark.skipif(not CORPUS_PRESENT, reason="../shared/corpus is absent")
 
@@ -44,6 +45,17 @@ def test_verdicts_on_the_corpus_hold() -> None:
     remote = [v for v in VERDICTS if v.needs_corpus]
     problems = precision_report.broken(remote,
                                        precision_report.scan(v.disk_path() for v in remote))
+    assert not problems, "\n".join(problems)
+
+
+def test_open_entries_are_judged_problems() -> None:
+    assert all(v.verdict != "true" and v.reason.strip() for v in OPEN)
+
+
+@needs_corpus
+def test_open_entries_are_still_reported() -> None:
+    """An open entry that is fixed moves to verdicts/, where the test keeps it fixed."""
+    problems = precision_report.fixed(OPEN, precision_report.scan(v.disk_path() for v in OPEN))
     assert not problems, "\n".join(problems)
 
 
