@@ -482,12 +482,17 @@ def is_no_value(value: Any) -> bool:
 
 def is_macro_output(value: Any, template: Template) -> bool:
     """A value a macro produces at deployment, so nothing in the text can be checked:
-    `Fn::Transform`, or a macro script (a string starting with `#!`, PyPlate's convention) in a
-    template that declares a macro of its own (a `Transform` that AWS does not provide)."""
+    `Fn::Transform`, or, in a template that declares a macro of its own (a `Transform` that
+    AWS does not provide), a macro script (a string starting with `#!`, PyPlate's convention)
+    or a placeholder naming that macro (`"!Explode Retention"`, which Explode replaces)."""
     if isinstance(value, dict) and len(value) == 1 and "Fn::Transform" in value:
         return True
-    return isinstance(value, str) and value.lstrip().startswith("#!") and any(
-        not name.startswith("AWS::") for name in template.transform)
+    if not isinstance(value, str):
+        return False
+    macros = [name for name in template.transform if not name.startswith("AWS::")]
+    text = value.lstrip()
+    return bool(macros) and (text.startswith("#!") or any(
+        text == f"!{name}" or text.startswith(f"!{name} ") for name in macros))
 
 
 def branch(value: Any, scenario: Scenario) -> Any:

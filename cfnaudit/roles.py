@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cfnaudit.intrinsics import NO_VALUE, Unresolved, resolve
+from cfnaudit.intrinsics import NO_VALUE, Unresolved, is_macro_output, resolve
 from cfnaudit.policy import (
     action_matches,
     actions_of,
@@ -548,6 +548,8 @@ class Roles:
         if bucket.properties.get("AccessControl") == "LogDeliveryWrite":
             found.add(Purpose.ACCESS_LOGS)
         found |= self._policy_purposes(bucket)
+        if not found and _used_only_by_builds(self.template, self.graph, bucket):
+            found.add(Purpose.ARTIFACTS)  # its pipeline is in another stack
         return frozenset(found or {Purpose.DATA})
 
     def _edge_counts(self, edge: Edge) -> bool:
@@ -897,3 +899,122 @@ def is_ephemeral_table(ctx: Context, table: Resource) -> bool:
         return False
     return _mentions(_table_texts(ctx.template, table, keys=("HASH",)), _EPHEMERAL_STEMS,
                      frozenset())
+
+
+# --------------------------------------------------------------- buckets a macro demonstrates
+
+
+def holds_macro_output(value: Any, template: Template) -> bool:
+    """Some part of `value` is a macro's output (`is_macro_output`): the text does not show
+    what is deployed there."""
+    if is_macro_output(value, template):
+        return True
+    if isinstance(value, dict):
+        return any(holds_macro_output(v, template) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_macro_output(v, template) for v in value)
+    return False
+
+
+def shaped_by_macro(template: Template) -> bool:
+    """The template declares a macro of its own (a `Transform` AWS does not provide): what
+    is deployed is that macro's output, not this text."""
+    return any(not name.startswith("AWS::") for name in template.transform)
+
+
+def is_macro_placeholder(ctx: Context, bucket: Resource) -> bool:
+    """A bucket that exists to show what a macro does: it has no data path (`stores_nothing`)
+    and the template is shaped by a macro of its own, or the bucket's own properties are a
+    macro's output (`Fn::Transform`, a `#!PyPlate` script). It holds nothing to archive,
+    tier, clean up or keep."""
+    if not stores_nothing(ctx, bucket):
+        return False
+    return shaped_by_macro(ctx.template) or holds_macro_output(bucket.properties, ctx.template)
+
+
+# ------------------------------------------------------------ buckets only builds use
+
+# Service principals of the roles that move build artifacts.
+BUILD_SERVICES = frozenset({"codebuild.amazonaws.com", "codepipeline.amazonaws.com"})
+_IAM_POLICIES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+
+
+def _trusts_only_builds(role: Resource, template: Template) -> bool:
+    principals = [p for s in statements(role.properties.get("AssumeRolePolicyDocument"))
+                  if effect_of(s) == "Allow" for p in principals_of(s, template)]
+    return bool(principals) and all(p.kind == "Service" and p.text in BUILD_SERVICES
+                                    for p in principals)
+
+
+def used_only_by_builds(ctx: Context, bucket: Resource) -> bool:
+    """Every resource of the stack that reaches the bucket is a role trusted only by
+    CodeBuild or CodePipeline (directly, or through a policy attached to such roles): the
+    bucket is a build-artifact store whose pipeline lives in another stack (it imports the
+    bucket). A bucket with no such role, or used by anything else, is not."""
+    return _used_only_by_builds(ctx.template, ctx.graph, bucket)
+
+
+def _used_only_by_builds(template: Template, graph: ResourceGraph, bucket: Resource) -> bool:
+    found = False
+    for edge in graph.referrers(bucket.logical_id):
+        if edge.source_id == bucket.logical_id or edge.kind == "DependsOn":
+            continue
+        source = template.resources[edge.source_id]
+        if source.type == "AWS::S3::BucketPolicy":
+            continue
+        if source.type == "AWS::IAM::Role":
+            roles = [source]
+        elif source.type in _IAM_POLICIES:
+            roles = graph.targets_at(source, "Properties", "Roles", types=("AWS::IAM::Role",))
+        else:
+            return False
+        if not roles or not all(_trusts_only_builds(r, template) for r in roles):
+            return False
+        found = True
+    return found
+
+
+# ------------------------------------------------------- buckets mounted as file systems
+
+FILE_SYSTEM_EDGES = (("AWS::S3Files::FileSystem", ("Properties", "Bucket")),)
+
+
+def backs_file_system(ctx: Context, bucket: Resource) -> bool:
+    """An S3 Files file system of the stack is built on the bucket: its objects are read
+    through the mount, so they must stay in a tier that reads without a restore."""
+    return any(ctx.referrers(bucket, types=(t,), under=under) for t, under in FILE_SYSTEM_EDGES)
+
+
+# --------------------------------------------------------------------- volumes with no data
+
+_ATTACHING_TYPES = ("AWS::EC2::VolumeAttachment", "AWS::EC2::Instance",
+                    "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::LaunchConfiguration")
+
+
+def is_detached_empty_volume(ctx: Context, volume: Resource) -> bool:
+    """An EBS volume created empty (no `SnapshotId`) that nothing in the stack attaches and
+    no output hands on: no instance can have written to it, so deleting it loses nothing (a
+    Config-rule or backup demo target)."""
+    if volume.type != "AWS::EC2::Volume" or "SnapshotId" in volume.properties:
+        return False
+    if ctx.referring_resources(volume, types=_ATTACHING_TYPES):
+        return False
+    return not any(edge.target == ("Resources", volume.logical_id)
+                   for edge in ctx.graph.output_edges())
+
+
+# ------------------------------------------------------------------ time-series retention
+
+
+def timestream_keeps_days(ctx: Context, table: Resource) -> int | None:
+    """How many days a Timestream table keeps a record: the longer of its memory-store hours
+    (rounded up to days) and its magnetic-store days; None when either is unreadable or
+    left to the service default (the magnetic default is 73,000 days)."""
+    spec = resolve(table.properties.get("RetentionProperties"), ctx.template)
+    if not isinstance(spec, dict):
+        return None
+    hours = as_int(resolve(spec.get("MemoryStoreRetentionPeriodInHours"), ctx.template))
+    days = as_int(resolve(spec.get("MagneticStoreRetentionPeriodInDays"), ctx.template))
+    if not isinstance(hours, int) or not isinstance(days, int):
+        return None
+    return max(-(-hours // 24), days)

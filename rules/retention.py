@@ -7,7 +7,11 @@
 Only stores whose loss loses data are asked (the core's `Roles.keeps_data`): a log group that
 keeps its events for `log_group_days` or less, or a Kinesis stream that keeps its records for
 `stream_hours` or less, holds nothing a deletion would take that its retention would not; a
-build-artifact store holds what the next pipeline run rebuilds.
+build-artifact store holds what the next pipeline run rebuilds. Nor are stores that hold
+nothing: a bucket that only shows a macro's work (`is_macro_placeholder`), an EBS volume created
+empty that nothing in the stack attaches, a Timestream table that keeps records
+`log_group_days` or fewer. `Delete` written literally on a log group is the author's choice
+and accepted; on a data store an explicit `Delete` is reported, saying it is set.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from cfnaudit.rule import (
     Unresolved,
     Violation,
     fold,
+    is_detached_empty_volume,
+    is_macro_placeholder,
     rule,
+    timestream_keeps_days,
 )
 
 STATEFUL_TYPES = [
@@ -43,6 +50,9 @@ SNAPSHOT_TYPES = frozenset({
 })
 OPTIONS = {"resource_types": STATEFUL_TYPES, "log_group_days": 90, "stream_hours": 24}
 RETAINING = frozenset({"Retain", "RetainExceptOnCreate"})
+# Stores of copies (log events): `Delete` written literally on them is a choice, not an
+# omission. On data stores an explicit Delete is still reported (the message says it is set).
+DELETABLE_BY_CHOICE = frozenset({"AWS::Logs::LogGroup"})
 # Without a DeletionPolicy, CloudFormation snapshots these (DBInstance: outside a cluster).
 SNAPSHOT_BY_DEFAULT = frozenset({"AWS::RDS::DBCluster", "AWS::RDS::DBInstance"})
 
@@ -50,6 +60,24 @@ SNAPSHOT_BY_DEFAULT = frozenset({"AWS::RDS::DBCluster", "AWS::RDS::DBInstance"})
 def _in_cluster(resource: Resource) -> bool:
     """An Aurora instance: its data lives in the cluster, which carries the policy."""
     return resource.type == "AWS::RDS::DBInstance" and "DBClusterIdentifier" in resource.properties
+
+
+def _holds_data(ctx: Context, resource: Resource, log_group_days: int,
+                stream_hours: int) -> bool:
+    """Whether deleting or replacing `resource` loses data: the core's `keeps_data`, less
+    placeholder buckets of macro demos, EBS volumes created empty that nothing attaches, and
+    Timestream tables that keep records `log_group_days` or fewer."""
+    if _in_cluster(resource) or not ctx.roles.keeps_data(
+            resource, log_group_days=log_group_days, stream_hours=stream_hours):
+        return False
+    if resource.type == "AWS::S3::Bucket":
+        return not is_macro_placeholder(ctx, resource)
+    if resource.type == "AWS::EC2::Volume":
+        return not is_detached_empty_volume(ctx, resource)
+    if resource.type == "AWS::Timestream::Table":
+        days = timestream_keeps_days(ctx, resource)
+        return days is None or days > log_group_days
+    return True
 
 
 def _values(ctx: Context, resource: Resource, raw: Any, attribute: str
@@ -64,13 +92,14 @@ def _check_policy(ctx: Context, attribute: str) -> Iterator[Violation]:
     log_group_days = int(ctx.option("log_group_days"))
     stream_hours = int(ctx.option("stream_hours"))
     for resource in ctx.resources(*ctx.option("resource_types")):
-        if _in_cluster(resource) or not ctx.roles.keeps_data(
-                resource, log_group_days=log_group_days, stream_hours=stream_hours):
+        if not _holds_data(ctx, resource, log_group_days, stream_hours):
             continue
         raw = (resource.deletion_policy if attribute == "DeletionPolicy"
                else resource.update_replace_policy)
         if raw is None and resource.raw.get(attribute) is not None:
             continue  # of the wrong type: a template error (CFA002), nothing to judge
+        if raw == "Delete" and resource.type in DELETABLE_BY_CHOICE:
+            continue  # written out: the author chose to drop the copies with the stack
         found = [(scenario, list(_judge(resource, attribute, value)))
                  for scenario, value in _values(ctx, resource, raw, attribute)]
         yield from fold(found)
@@ -124,7 +153,13 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
     Stores that keep their data only briefly are skipped: log groups whose `RetentionInDays`
     is at most `log_group_days`, Kinesis streams whose `RetentionPeriodHours` (default 24)
     is at most `stream_hours`, and buckets that only store CodePipeline or CodeBuild
-    artifacts (found through the graph), which a pipeline run rebuilds.
+    artifacts (found through the graph), which a pipeline run rebuilds. Stores that hold
+    nothing are skipped: placeholder buckets of macro demos (no data path, in a template a
+    macro of its own shapes), EBS volumes created empty (no `SnapshotId`) that nothing in the
+    stack attaches or outputs, and Timestream tables whose memory and magnetic retention are
+    both at most `log_group_days`. A log group with `DeletionPolicy: Delete` written out is
+    accepted (a choice, not an omission); on any other store an explicit `Delete` is
+    reported, saying it is set.
 
     ## Why is this bad?
     Without a policy CloudFormation deletes the resource with the stack: one mistaken
@@ -174,7 +209,8 @@ def update_replace_policy(ctx: Context) -> Iterator[Violation]:
     Checks that every stateful resource (see the option) has `UpdateReplacePolicy: Retain`
     (or `RetainExceptOnCreate`), or `Snapshot` on the types that support it (as in OPS001).
     Unlike `DeletionPolicy`, there is no Snapshot default for RDS. RDS instances inside a
-    cluster are skipped, and so are log groups and streams with short retention (as in
+    cluster are skipped, and so are log groups and streams with short retention, stores that
+    hold nothing and log groups with `UpdateReplacePolicy: Delete` written out (as in
     OPS001).
 
     ## Why is this bad?

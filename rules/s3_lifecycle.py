@@ -14,6 +14,13 @@ expires by a whole-bucket rule at or before `archive_after_days` needs no archiv
 AWS log delivery writes small objects once, with single uploads and never over an existing key:
 log-delivery buckets are not asked for multipart cleanup (LCY004), nor for noncurrent-version
 expiry (LCY005) unless an expiration rule turns their expired logs into noncurrent versions.
+A bucket that only shows a macro's work (no data path, in a template a macro of its own
+shapes: `roles.is_macro_placeholder`) is not judged by LCY001-LCY004, and a lifecycle that a
+declared macro writes (`!Explode Retention`, `Fn::Transform`) is not in the text: it is not
+judged either, rather than reported as "cannot be checked". A bucket an S3 Files file system
+is built on is read through the mount: LCY003 does not ask it for Deep Archive. Buckets only
+build roles reach (CodeBuild, CodePipeline; the pipeline imports the bucket from another stack)
+are artifact stores, asked for expiration.
 Anything else that should not be tiered is suppressed with a reason in the bucket's `Metadata`.
 """
 
@@ -34,6 +41,9 @@ from cfnaudit.rule import (
     Unresolved,
     Variant,
     Violation,
+    backs_file_system,
+    holds_macro_output,
+    is_macro_placeholder,
     rule,
 )
 
@@ -52,6 +62,7 @@ class Lifecycle:
 
     rules: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    set_by_macro: bool = False  # a declared macro writes part of it at deployment
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,9 @@ def _lifecycle(ctx: Context, variant: Variant) -> Lifecycle:
     config = variant.properties.get("LifecycleConfiguration")
     if not isinstance(config, dict):
         return found
+    if holds_macro_output(config, ctx.template):
+        found.set_by_macro = True
+        return found
     rules = ctx.resolve(config.get("Rules", []), variant.scenario)
     if isinstance(rules, Unresolved):
         found.unknown.append(rules.reason)
@@ -85,6 +99,11 @@ def _lifecycle(ctx: Context, variant: Variant) -> Lifecycle:
         elif status == "Enabled":
             found.rules.append((index, item))
     return found
+
+
+def _judged(ctx: Context, bucket: Resource) -> bool:
+    """Buckets the lifecycle rules judge: not a placeholder that only shows a macro's work."""
+    return not is_macro_placeholder(ctx, bucket)
 
 
 def _transitions(ctx: Context, bucket: Resource, variant: Variant,
@@ -167,7 +186,12 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
     CloudFront, flow, WAF or log-fed Firehose delivery) and CodePipeline/CodeBuild artifact
     stores, found through the graph, are asked for an enabled expiration instead
     (`ExpirationInDays` or `ExpirationDate`): their objects lose their use after a while,
-    and archiving them only makes a growing bill cheaper.
+    and archiving them only makes a growing bill cheaper. A bucket that only build roles
+    (trusted by CodeBuild or CodePipeline) reach is an artifact store too: its pipeline is
+    in another stack.
+
+    Placeholder buckets of macro demos (nothing reads, writes or names them, and the
+    template is a macro's input) are not judged, nor is a lifecycle a declared macro writes.
 
     ## Why is this bad?
     Data lakes keep raw and processed data for years. Left in `STANDARD`, every terabyte costs
@@ -213,7 +237,7 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
     - [Transitioning objects using Amazon S3 Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html)
     - [AWS::S3::Bucket Rule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-rule.html)
     """
-    for bucket in ctx.resources():
+    for bucket in filter(lambda b: _judged(ctx, b), ctx.resources()):
         role = ctx.role(bucket)
         if role.has(SHORT_LIVED):
             purpose = ", ".join(sorted(p.value for p in role.purposes & SHORT_LIVED))
@@ -226,6 +250,8 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
 def _check_expiry(ctx: Context, bucket: Resource, variant: Variant,
                   purpose: str) -> Iterator[Violation]:
     lifecycle = _lifecycle(ctx, variant)
+    if lifecycle.set_by_macro:
+        return  # the macro's output is not in the text
     if any("ExpirationInDays" in item or "ExpirationDate" in item for _, item in lifecycle.rules):
         return
     name = bucket.logical_id
@@ -240,6 +266,8 @@ def _check_expiry(ctx: Context, bucket: Resource, variant: Variant,
 def _check_archive(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     limit = int(ctx.option("archive_after_days"))
     lifecycle = _lifecycle(ctx, variant)
+    if lifecycle.set_by_macro:
+        return  # the macro's output is not in the text
     if _short_lived(ctx, variant, lifecycle):
         return
     unknown = list(lifecycle.unknown)
@@ -280,7 +308,8 @@ def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     `INTELLIGENT_TIERING` or an enabled `IntelligentTieringConfigurations` entry. Buckets whose
     objects expire (whole-bucket rule) within `archive_after_days` are exempt, and so are
     log-delivery buckets and artifact stores (found through the graph, see LCY001): they
-    need an expiration, which LCY001 asks for.
+    need an expiration, which LCY001 asks for. Placeholder buckets of macro demos are not
+    judged (see LCY001).
 
     ## Why is this bad?
     Access patterns of pipeline data change: fresh partitions are read often, older ones
@@ -330,12 +359,14 @@ def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     - [AWS::S3::Bucket IntelligentTieringConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-intelligenttieringconfiguration.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).has(SHORT_LIVED):
+        if not ctx.role(bucket).has(SHORT_LIVED) and _judged(ctx, bucket):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_tiering(ctx, b, v))
 
 
 def _check_tiering(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     lifecycle = _lifecycle(ctx, variant)
+    if lifecycle.set_by_macro:
+        return  # the macro's output is not in the text
     if _short_lived(ctx, variant, lifecycle) or any(_tiering_configurations(ctx, variant)):
         return
     unknown = list(lifecycle.unknown)
@@ -362,7 +393,9 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     `DEEP_ARCHIVE` (any age), or an enabled Intelligent-Tiering configuration with the
     `DEEP_ARCHIVE_ACCESS` tier. Buckets whose objects expire (whole-bucket rule) within
     `archive_after_days` are exempt, and so are website buckets and CloudFront origins (their
-    objects are served), log-delivery buckets and artifact stores (they expire; see LCY001).
+    objects are served), log-delivery buckets and artifact stores (they expire; see LCY001),
+    buckets an S3 Files file system is built on (functions read them through the mount, and
+    Deep Archive objects need a restore first) and placeholder buckets of macro demos.
 
     ## Why is this bad?
     Financial records are kept for five to ten years for compliance. After the first months
@@ -406,7 +439,8 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     - [Transitioning objects using Amazon S3 Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).has(SHORT_LIVED, SERVED):
+        if not ctx.role(bucket).has(SHORT_LIVED, SERVED) and _judged(ctx, bucket) \
+                and not backs_file_system(ctx, bucket):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_deep(ctx, b, v))
 
 
@@ -422,6 +456,8 @@ def _has_deep_archive_tier(ctx: Context, variant: Variant) -> bool:
 
 def _check_deep(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     lifecycle = _lifecycle(ctx, variant)
+    if lifecycle.set_by_macro:
+        return  # the macro's output is not in the text
     if _short_lived(ctx, variant, lifecycle) or _has_deep_archive_tier(ctx, variant):
         return
     unknown = list(lifecycle.unknown)
@@ -447,7 +483,9 @@ def abort_multipart(ctx: Context) -> Iterator[Violation]:
     Checks that every `AWS::S3::Bucket` has an enabled lifecycle rule with
     `AbortIncompleteMultipartUpload.DaysAfterInitiation` at or below `abort_multipart_days`
     (parameter defaults are resolved). Log-delivery buckets (see LCY001) are exempt: AWS
-    delivers logs as single small uploads.
+    delivers logs as single small uploads; so are placeholder buckets of macro demos. A
+    bucket that expires every object within days is still asked: expiration does not remove
+    the parts of an incomplete multipart upload, only the abort rule does.
 
     ## Why is this bad?
     Large ingestion files are uploaded in parts. When an upload fails, its parts stay in the
@@ -481,13 +519,15 @@ def abort_multipart(ctx: Context) -> Iterator[Violation]:
     - [Configuring a lifecycle configuration to delete incomplete multipart uploads](https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).has(LOG_DELIVERY):
+        if not ctx.role(bucket).has(LOG_DELIVERY) and _judged(ctx, bucket):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_multipart(ctx, b, v))
 
 
 def _check_multipart(ctx: Context, bucket: Resource, variant: Variant) -> Iterator[Violation]:
     limit = int(ctx.option("abort_multipart_days"))
     lifecycle = _lifecycle(ctx, variant)
+    if lifecycle.set_by_macro:
+        return  # the macro's output is not in the text
     unknown = list(lifecycle.unknown)
     too_late: list[tuple[int, tuple[Any, ...]]] = []
     for index, item in lifecycle.rules:
@@ -573,6 +613,8 @@ def _check_versions(ctx: Context, bucket: Resource, variant: Variant,
         return
     status = ctx.resolve(versioning.get("Status"), variant.scenario)
     lifecycle = _lifecycle(ctx, variant)
+    if lifecycle.set_by_macro:
+        return  # the macro's output is not in the text
     if log_bucket and not any("ExpirationInDays" in item or "ExpirationDate" in item
                               for _, item in lifecycle.rules):
         return  # logs are never overwritten or deleted: no noncurrent version ever arises

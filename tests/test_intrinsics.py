@@ -281,6 +281,24 @@ def test_macro_output_is_fn_transform_or_a_script_under_a_declared_macro() -> No
     assert not is_macro_output([{"Key": "a", "Value": "b"}], with_macro)
 
 
+def test_a_placeholder_naming_a_declared_macro_is_its_output() -> None:
+    from cfnaudit.intrinsics import is_macro_output
+    explode = template_from("""
+        Transform: Explode
+        Resources:
+          Bucket: {Type: AWS::S3::Bucket}
+    """)
+    other = template_from("""
+        Transform: PyPlate
+        Resources:
+          Bucket: {Type: AWS::S3::Bucket}
+    """)
+    assert is_macro_output("!Explode Retention", explode)
+    assert not is_macro_output("!Explode Retention", other)  # names no declared macro
+    assert not is_macro_output("!Exploded Retention", explode)  # another word
+    assert not is_macro_output("Explode Retention", explode)
+
+
 def test_conditions_prove_a_parameter_is_not_empty() -> None:
     from cfnaudit.intrinsics import proves_nonempty
 

@@ -8,7 +8,17 @@ from helpers import template_from
 
 from cfnaudit.graph import ResourceGraph
 from cfnaudit.intrinsics import Scenarios
-from cfnaudit.roles import Purpose, holds_passing_records, is_ephemeral_table, stores_nothing
+from cfnaudit.roles import (
+    Purpose,
+    backs_file_system,
+    holds_passing_records,
+    is_detached_empty_volume,
+    is_ephemeral_table,
+    is_macro_placeholder,
+    stores_nothing,
+    timestream_keeps_days,
+    used_only_by_builds,
+)
 from cfnaudit.rule import Context, Resource, Rule, Severity
 
 
@@ -182,3 +192,122 @@ def test_tables_of_passing_records(table: str, passing: bool, ephemeral: bool) -
     ctx = _context(TABLES)
     assert holds_passing_records(ctx, _resource(ctx, table)) is passing
     assert is_ephemeral_table(ctx, _resource(ctx, table)) is ephemeral
+
+
+# ------------------------------------------------------------- placeholders, mounts, volumes
+
+PLACEHOLDERS = """
+Transform: Count
+Resources:
+  Shown: {Type: AWS::S3::Bucket, Properties: {Tags: [{Key: a, Value: b}]}}
+  Used: {Type: AWS::S3::Bucket}
+  Reader:
+    Type: AWS::Lambda::Function
+    Properties: {Environment: {Variables: {B: !Ref Used}}}
+"""
+
+
+def test_a_bucket_with_no_data_path_under_a_macro_of_its_own_is_a_placeholder() -> None:
+    ctx = _context(PLACEHOLDERS)
+    assert is_macro_placeholder(ctx, _resource(ctx, "Shown"))
+    assert not is_macro_placeholder(ctx, _resource(ctx, "Used"))  # a function reads it
+
+
+def test_without_a_macro_a_lone_bucket_is_not_a_placeholder_unless_its_values_are_macro_output(
+) -> None:
+    ctx = _context("""
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Lone: {Type: AWS::S3::Bucket}
+          Stamped:
+            Type: AWS::S3::Bucket
+            Properties:
+              Tags: [{Key: now, Value: {"Fn::Transform": {Name: DatetimeNow}}}]
+    """)
+    assert not is_macro_placeholder(ctx, _resource(ctx, "Lone"))  # AWS's transform
+    assert is_macro_placeholder(ctx, _resource(ctx, "Stamped"))
+
+
+BUILDS = """
+Resources:
+  Artifacts: {Type: AWS::S3::Bucket}
+  Shared: {Type: AWS::S3::Bucket}
+  BuildRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: codebuild.amazonaws.com},
+                     Action: sts:AssumeRole}]
+  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com},
+                     Action: sts:AssumeRole}]
+  BuildAccess:
+    Type: AWS::IAM::Policy
+    Properties:
+      Roles: [!Ref BuildRole]
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: s3:*, Resource: [!GetAtt Artifacts.Arn,
+                                                              !GetAtt Shared.Arn]}]
+  AppAccess:
+    Type: AWS::IAM::Policy
+    Properties:
+      Roles: [!Ref AppRole]
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: s3:GetObject, Resource: !GetAtt Shared.Arn}]
+"""
+
+
+def test_a_bucket_only_build_roles_reach_is_an_artifact_store() -> None:
+    ctx = _context(BUILDS)
+    assert used_only_by_builds(ctx, _resource(ctx, "Artifacts"))
+    assert ctx.role(_resource(ctx, "Artifacts")).purposes == {Purpose.ARTIFACTS}
+    assert not used_only_by_builds(ctx, _resource(ctx, "Shared"))  # a function role reads it
+    assert ctx.role(_resource(ctx, "Shared")).purposes == {Purpose.DATA}
+
+
+def test_file_system_mount_and_detached_volumes() -> None:
+    ctx = _context("""
+        Resources:
+          Mounted: {Type: AWS::S3::Bucket}
+          Plain: {Type: AWS::S3::Bucket}
+          Fs:
+            Type: AWS::S3Files::FileSystem
+            Properties: {Bucket: !GetAtt Mounted.Arn}
+          Empty: {Type: AWS::EC2::Volume, Properties: {Size: 5}}
+          Restored: {Type: AWS::EC2::Volume, Properties: {SnapshotId: snap-1}}
+          Used: {Type: AWS::EC2::Volume, Properties: {Size: 5}}
+          Exported: {Type: AWS::EC2::Volume, Properties: {Size: 5}}
+          Attach:
+            Type: AWS::EC2::VolumeAttachment
+            Properties: {VolumeId: !Ref Used, InstanceId: i-1, Device: /dev/sdf}
+        Outputs:
+          Vol: {Value: !Ref Exported}
+    """)
+    assert backs_file_system(ctx, _resource(ctx, "Mounted"))
+    assert not backs_file_system(ctx, _resource(ctx, "Plain"))
+    assert is_detached_empty_volume(ctx, _resource(ctx, "Empty"))
+    assert not is_detached_empty_volume(ctx, _resource(ctx, "Restored"))
+    assert not is_detached_empty_volume(ctx, _resource(ctx, "Used"))
+    assert not is_detached_empty_volume(ctx, _resource(ctx, "Exported"))
+
+
+@pytest.mark.parametrize(("retention", "expected"), [
+    ('{MemoryStoreRetentionPeriodInHours: "168", MagneticStoreRetentionPeriodInDays: "7"}', 7),
+    ('{MemoryStoreRetentionPeriodInHours: 240, MagneticStoreRetentionPeriodInDays: 1}', 10),
+    ('{MemoryStoreRetentionPeriodInHours: 24}', None),  # magnetic left to the default
+    ('{MemoryStoreRetentionPeriodInHours: 24, MagneticStoreRetentionPeriodInDays: !Ref P}',
+     None),
+])
+def test_timestream_retention_in_days(retention: str, expected: int | None) -> None:
+    ctx = _context(f"""
+        Parameters:
+          P: {{Type: Number}}
+        Resources:
+          T:
+            Type: AWS::Timestream::Table
+            Properties: {{RetentionProperties: {retention}}}
+    """)
+    assert timestream_keeps_days(ctx, _resource(ctx, "T")) == expected
