@@ -93,8 +93,11 @@ from cfnaudit.scope import (  # what an identity statement really reaches
     STAR_ONLY_ACTIONS,
     accepts_star,
     broad_writes,
+    denied,
+    fixed_logic_role,
     full_access_services,
     scoped_by_condition,
+    subtracting_denies,
 )
 from cfnaudit.taggable import TagProperty, tag_property, taggable_types
 from cfnaudit.template import Output, Parameter, Resource, Template
@@ -162,9 +165,11 @@ __all__ = [
     "condition_values",
     "conditions_of",
     "dead_letter_sources",
+    "denied",
     "describe",
     "effect_of",
     "exists_in",
+    "fixed_logic_role",
     "fold",
     "full_access_services",
     "holds_passing_records",
@@ -203,6 +208,7 @@ __all__ = [
     "stores_encrypted_with",
     "stores_nothing",
     "sub_variables",
+    "subtracting_denies",
     "tag_property",
     "taggable_types",
     "text_of",
