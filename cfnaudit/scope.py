@@ -199,8 +199,7 @@ def broad_writes(statement: Mapping[str, Any], service: str) -> tuple[str, ...]:
 
 # Services whose resources all have ARNs under their own prefix (`arn:aws:sns:...`): a Deny
 # on every such ARN leaves the Allow only targets without an ARN (an SMS phone number).
-_OWN_ARN_SERVICES = frozenset(KNOWN_ACTIONS) | {"firehose", "lambda", "states",
-                                                 "secretsmanager", "ssm"}
+_OWN_ARN_SERVICES = frozenset(KNOWN_ACTIONS) | {"firehose"}
 _ARN_SHAPES = ("arn:aws:{}:::x", "arn:aws:{}:r:111122223333:x",
                "arn:aws:{}:r:111122223333:x:y", "arn:aws:{}:r:111122223333:x/y:z")
 
@@ -215,15 +214,18 @@ def subtracting_denies(documents: Iterable[Any]) -> tuple[Mapping[str, Any], ...
                  and "NotResource" not in s)
 
 
-def _covers(deny: str, allowed: str, service: str) -> bool:
+def _covers(deny: str, allowed: str, service: str, one_action: bool) -> bool:
     """Does Deny resource `deny` cover every resource the Allow resource `allowed` reaches?
     The Allow text is read literally (its `*` stands for anything, which only a `*` of the
-    Deny covers); a Deny with `?` is not used. `*` in the Allow is covered by `*`, or by a
-    pattern matching every ARN of a service whose ARNs carry its own prefix."""
+    Deny covers); a Deny with `?` is not used. `*` in the Allow is covered by `*`, or, for
+    one named action, by a pattern matching every ARN of a service whose ARNs carry its own
+    prefix (a wildcard also grants the service's actions on no resource, such as
+    `sns:SetSMSAttributes`, which no ARN pattern denies)."""
     if "?" in deny:
         return False
     if allowed == "*" and deny != "*":
-        return service in _OWN_ARN_SERVICES and deny.replace("*", "").strip(":") == (
+        return one_action and service in _OWN_ARN_SERVICES and deny.replace(
+            "*", "").strip(":") == (
             f"arn:aws:{service}") and all(pattern_matches(deny, shape.format(service))
                                           for shape in _ARN_SHAPES)
     return pattern_matches(deny, allowed)
@@ -236,10 +238,11 @@ def denied(action: str, resources: Iterable[str], denies: Iterable[Mapping[str, 
     `*` that means every resource with an ARN: what is left (an SMS phone number for
     `sns:Publish`) is no resource a policy could name."""
     service = action.strip().partition(":")[0].lower()
+    one_action = "*" not in action and "?" not in action
     wanted = tuple(resources)
     covering = [d for d in denies if any(action_matches(p, action) for p in actions_of(d))]
     return bool(wanted) and bool(covering) and all(
-        any(_covers(r, allowed, service) for d in covering
+        any(_covers(r, allowed, service, one_action) for d in covering
             for r in resources_of(d, template, scenario))
         for allowed in wanted)
 

@@ -72,10 +72,16 @@ def identity_documents(ctx: Context, resource: Resource, v: Variant
 def _allow_statements(ctx: Context, resource: Resource, v: Variant
                       ) -> Iterator[tuple[Path, Mapping[str, Any], str, tuple[Any, ...]]]:
     """(path, statement, noun, denies) of each Allow; `denies` are the unconditioned Deny
-    statements of the same resource's policies (one role's inline policies, or the one
-    standalone document), which the rules subtract before judging."""
+    statements of the same resource's policies (a role's inline policies and the policies
+    attached to it in the stack, or the one standalone document), which the rules subtract
+    before judging."""
     documents = list(identity_documents(ctx, resource, v))
-    denies = subtracting_denies(document for _, document, _ in documents)
+    attached = [in_scenario(source.document, v.scenario)
+                for source in (role_policy_documents(ctx, resource)
+                               if resource.type == "AWS::IAM::Role" else ())
+                # a policy with its own Condition may not exist: its Deny is not counted
+                if source.resource is not resource and source.resource.condition is None]
+    denies = subtracting_denies([*(document for _, document, _ in documents), *attached])
     for base, document, noun in documents:
         for path, statement in located_statements(document, base):
             if effect_of(statement) == "Allow":

@@ -107,6 +107,7 @@ SMS_ALLOW = {"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}
 @pytest.mark.parametrize(("deny", "removed"), [
     ({"Action": "sns:Publish", "Resource": "arn:aws:sns:*:*"}, True),  # every topic and app
     ({"Action": "sns:*", "Resource": "arn:aws:sns:*"}, True),
+    ({"Action": "sns:Publish", "Resource": "arn:*:sns:*"}, False),  # not read: conservative
     ({"Action": "*", "Resource": "*"}, True),
     ({"Action": "sns:Publish", "Resource": "arn:aws:sns:us-east-1:*"}, False),  # one region
     ({"Action": "sns:Publish", "Resource": "arn:aws:sns:*:*:alerts"}, False),  # one topic
@@ -120,6 +121,13 @@ def test_an_unconditioned_deny_covering_every_resource_removes_an_allow_on_star(
         deny: dict, removed: bool) -> None:
     denies = subtracting_denies(_role_policy(SMS_ALLOW, {"Effect": "Deny", **deny}))
     assert denied("sns:Publish", ("*",), denies) is removed
+
+
+def test_a_wildcard_keeps_the_actions_no_arn_pattern_denies() -> None:
+    denies = subtracting_denies(_role_policy(
+        {"Effect": "Deny", "Action": "sns:*", "Resource": "arn:aws:sns:*:*"}))
+    assert not denied("sns:*", ("*",), denies)  # sns:SetSMSAttributes has no resource
+    assert denied("sns:*", ("arn:aws:sns:*:*:alerts",), denies)
 
 
 def test_a_deny_of_every_arn_is_trusted_only_for_services_with_their_own_arns() -> None:
