@@ -1018,3 +1018,36 @@ def timestream_keeps_days(ctx: Context, table: Resource) -> int | None:
     if not isinstance(hours, int) or not isinstance(days, int):
         return None
     return max(-(-hours // 24), days)
+
+
+# ------------------------------------------------ what a table's own name says it keeps
+
+# Words of a table's name that say it is the store of results or data (`processed-data`,
+# `JobResults`): its items are what the pipeline produces, whatever its key is called.
+_RESULT_WORDS = frozenset({"data", "result", "results", "processed", "output", "outputs",
+                           "archive", "report", "reports"})
+# Correlation state that has no meaning once its connection ends. Not sessions: a session
+# table may keep a conversation's history, which is data.
+_CONNECTION_STEMS = ("connection",)
+
+
+def _name_texts(template: Template, table: Resource) -> list[str]:
+    return _table_texts(template, table, keys=())
+
+
+def named_as_results(ctx: Context, table: Resource) -> bool:
+    """The table's logical id or `TableName` calls it a store of results or data, and nothing
+    passing (`ProcessedDataTable`, `${Env}-processed-data`): its name outweighs a key
+    attribute called `execution_id`, and expiring its items would delete results."""
+    texts = _name_texts(ctx.template, table)
+    if _mentions(texts, _TRANSIENT_STEMS, _TRANSIENT_WORDS):
+        return False
+    return any(w.lower() in _RESULT_WORDS for text in texts for w in _WORD.findall(text))
+
+
+def is_connection_table(ctx: Context, table: Resource) -> bool:
+    """Items keyed, or a table named, by a connection (a websocket connection-id table) and
+    not named as a store of results: a restored copy would hold only stale ids, with or
+    without a time to live (whose absence is a finding of its own)."""
+    texts = _table_texts(ctx.template, table, keys=("HASH",))
+    return not named_as_results(ctx, table) and _mentions(texts, _CONNECTION_STEMS, frozenset())

@@ -14,8 +14,10 @@ from cfnaudit.rule import (
     Unresolved,
     Violation,
     holds_passing_records,
+    is_connection_table,
     is_ephemeral_table,
     is_true,
+    named_as_results,
     rule,
 )
 
@@ -40,7 +42,10 @@ def time_to_live(ctx: Context) -> Iterator[Violation]:
     sessions, runs and executions, workflow state, lineage, checkpoints, de-duplication or
     idempotency keys, locks, leases, cache entries, events, tokens, callbacks. Entity and
     reference tables (users, orders, one item per device) are not asked: expiring their
-    items would delete live data. Tables matching the `tables` patterns are checked too.
+    items would delete live data. Nor is a table whose logical id or `TableName` calls it a
+    store of results or data (`ProcessedDataTable`, `job-results`) and names nothing passing:
+    its name outweighs a key called `execution_id`. Tables matching the `tables` patterns
+    are checked too.
 
     ## Why is this bad?
     Pipeline tables (lineage records, checkpoints, deduplication keys, job state) grow with
@@ -83,7 +88,8 @@ def time_to_live(ctx: Context) -> Iterator[Violation]:
     """
     patterns = ctx.option("tables")
     for table in ctx.resources():
-        if holds_passing_records(ctx, table) or _selected(table.logical_id, patterns):
+        passing = holds_passing_records(ctx, table) and not named_as_results(ctx, table)
+        if passing or _selected(table.logical_id, patterns):
             yield from ctx.each_variant(table, lambda v, t=table: _check_ttl(
                 ctx, t, v.scenario, v.properties))
 
@@ -132,7 +138,10 @@ def point_in_time_recovery(ctx: Context) -> Iterator[Violation]:
 
     Ephemeral tables are exempt: a table that already expires its items (time to live
     enabled) and whose partition key or name is a connection, session, token, execution or
-    callback holds only correlation state that a restore would bring back stale.
+    callback holds only correlation state that a restore would bring back stale. A table
+    keyed or named by a connection id (a websocket connection table) is exempt with or
+    without a time to live (its missing TTL is DDB001's finding), unless its name calls it a
+    store of results or data.
 
     ## Example
     ```yaml
@@ -163,7 +172,7 @@ def point_in_time_recovery(ctx: Context) -> Iterator[Violation]:
     - [AWS::DynamoDB::Table PointInTimeRecoverySpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-pointintimerecoveryspecification.html)
     """
     for table in ctx.resources():
-        if is_ephemeral_table(ctx, table):
+        if is_ephemeral_table(ctx, table) or is_connection_table(ctx, table):
             continue
         yield from ctx.each_variant(table, lambda v, t=table: _check_pitr(
             ctx, t, v.scenario, v.properties))

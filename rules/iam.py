@@ -23,8 +23,10 @@ from cfnaudit.rule import (
     accepts_star,
     actions_of,
     broad_writes,
+    denied,
     effect_of,
     exists_in,
+    fixed_logic_role,
     full_access_services,
     in_scenario,
     located_statements,
@@ -36,6 +38,7 @@ from cfnaudit.rule import (
     role_policy_documents,
     rule,
     scoped_by_condition,
+    subtracting_denies,
 )
 
 Path = tuple[str | int, ...]
@@ -67,11 +70,22 @@ def identity_documents(ctx: Context, resource: Resource, v: Variant
 
 
 def _allow_statements(ctx: Context, resource: Resource, v: Variant
-                      ) -> Iterator[tuple[Path, Mapping[str, Any], str]]:
-    for base, document, noun in identity_documents(ctx, resource, v):
+                      ) -> Iterator[tuple[Path, Mapping[str, Any], str, tuple[Any, ...]]]:
+    """(path, statement, noun, denies) of each Allow; `denies` are the unconditioned Deny
+    statements of the same resource's policies (a role's inline policies and the policies
+    attached to it in the stack, or the one standalone document), which the rules subtract
+    before judging."""
+    documents = list(identity_documents(ctx, resource, v))
+    attached = [in_scenario(source.document, v.scenario)
+                for source in (role_policy_documents(ctx, resource)
+                               if resource.type == "AWS::IAM::Role" else ())
+                # a policy with its own Condition may not exist: its Deny is not counted
+                if source.resource is not resource and source.resource.condition is None]
+    denies = subtracting_denies([*(document for _, document, _ in documents), *attached])
+    for base, document, noun in documents:
         for path, statement in located_statements(document, base):
             if effect_of(statement) == "Allow":
-                yield path, statement, noun
+                yield path, statement, noun, denies
 
 
 # ------------------------------------------------------------------- IAM001 wildcard action
@@ -83,14 +97,16 @@ def _is_full_wildcard(action: str) -> bool:
 
 
 def _wildcard_actions(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
-    for path, statement, noun in _allow_statements(ctx, resource, v):
+    for path, statement, noun, denies in _allow_statements(ctx, resource, v):
         if "NotAction" in statement:
             excluded = ", ".join(f"`{a}`" for a in not_actions_of(statement))
             yield Violation(f"Statement in {noun} allows every action except {excluded} "
                             "(`Allow` with `NotAction`)", path)
             continue
+        reached = resources_of(statement, ctx.template, v.scenario)
         wide = [a for a in actions_of(statement)
-                if _is_full_wildcard(a) and not accepts_star(a)]
+                if _is_full_wildcard(a) and not accepts_star(a)
+                and not denied(a, reached, denies, ctx.template, v.scenario)]
         if "*" in (a.strip() for a in wide):
             yield Violation(f"Statement in {noun} allows every action (`*`)", path)
         elif wide:
@@ -167,13 +183,14 @@ def wildcard_action(ctx: Context) -> Iterator[Violation]:
 
 def _wildcard_resource(ctx: Context, resource: Resource, v: Variant) -> Iterator[Violation]:
     allowed = tuple(str(a) for a in ctx.option("star_resource_actions"))
-    for path, statement, noun in _allow_statements(ctx, resource, v):
+    for path, statement, noun, denies in _allow_statements(ctx, resource, v):
         if "NotAction" in statement or "*" not in resources_of(statement, ctx.template,
                                                                v.scenario):
             continue
         if scoped_by_condition(statement, ctx.template, v.scenario):
             continue  # `kms:RequestAlias`, `aws:ResourceTag/...`: not every resource
-        flagged = [a for a in actions_of(statement) if not accepts_star(a, allowed)]
+        flagged = [a for a in actions_of(statement) if not accepts_star(a, allowed)
+                   and not denied(a, ("*",), denies, ctx.template, v.scenario)]
         if flagged:
             listed = ", ".join(f"`{a}`" for a in flagged[:4]) + (
                 f" and {len(flagged) - 4} more" if len(flagged) > 4 else "")
@@ -208,6 +225,14 @@ def wildcard_resource(ctx: Context) -> Iterator[Violation]:
     `kms:ResourceAliases`, `<service>:ResourceTag/<key>`, `s3:prefix`,
     `secretsmanager:SecretId`; not negated, not `IfExists`) does not reach every resource and
     is not reported: for a key in another account an alias condition is the way to scope.
+    `ec2:AcceptVpcPeeringConnection` is on the allowlist: the connection an accepter role
+    accepts is created later by the requester, its id cannot be written in the template.
+
+    Unconditioned `Deny` statements of the same role's policies (or of the same standalone
+    policy) are subtracted first: an action denied on every resource it could name is not
+    reported (`sns:Publish` on `*` with a Deny on `arn:aws:sns:*:*` leaves only SMS to phone
+    numbers, which have no ARN). A Deny with a condition, `NotAction` or `NotResource`
+    subtracts nothing; IAM001 subtracts the same way over the statement's resources.
 
     ## Why is this bad?
     `s3:GetObject` on `*` reads every bucket of the account, including other teams' data and
@@ -273,17 +298,22 @@ _STORE_ARN_PATTERNS = {
 
 
 def _stores_written(ctx: Context, statement: Mapping[str, Any], scenario: Scenario,
-                    stores: dict[str, list[str]]) -> list[str]:
-    """Logical ids of the stack's data stores the Allow statement lets the role write
-    broadly: through an action wildcard or a store-level destructive action (a
-    least-privilege list of object or item writes leaves nothing for a Deny to add)."""
+                    stores: dict[str, list[str]], fixed_logic: bool) -> list[str]:
+    """Logical ids of the stack's data stores the Allow statement lets the role destroy or
+    reconfigure (wildcards expanded: `s3:*Object` and `kinesis:PutRecord*` write objects and
+    records only, and leave nothing for a Deny to add). A role only a fixed-logic service
+    assumes (S3 Files, QLDB streams, ...) does what that service does: its exact actions on
+    its own stores count only when a wildcard action or resource widens them."""
     found: list[str] = []
     patterns = resources_of(statement, ctx.template, scenario)
+    exact = fixed_logic and "NotAction" not in statement and not any(
+        "*" in a or "?" in a for a in actions_of(statement))
     for service, names in stores.items():
         if not broad_writes(statement, service):
             continue
         for pattern in patterns:
-            named = [n for n in referenced_resources(pattern, ctx.template) if n in names]
+            named = [] if exact else [
+                n for n in referenced_resources(pattern, ctx.template) if n in names]
             if not named and pattern_matches(pattern, _STORE_ARN_PATTERNS[service]):
                 named = names  # `*` or a service-wide wildcard reaches every store
             found.extend(n for n in named if n not in found)
@@ -298,6 +328,9 @@ def _explicit_deny(ctx: Context, role: Resource, sources: list[Any],
         # rendered, not resolved: `arn:${AWS::Partition}:iam::aws:policy/...` is still known
         for service in sorted(full_access_services(render(arn, ctx.template, scenario))):
             written.extend(n for n in stores.get(service, ()) if n not in written)
+    fixed_logic = fixed_logic_role(
+        in_scenario(role.properties.get("AssumeRolePolicyDocument"), scenario), ctx.template,
+        scenario)
     for source in sources:
         if not exists_in(source.resource, scenario):
             continue
@@ -307,7 +340,8 @@ def _explicit_deny(ctx: Context, role: Resource, sources: list[Any],
             if effect == "Deny":
                 return
             if effect == "Allow":
-                written.extend(n for n in _stores_written(ctx, statement, scenario, stores)
+                written.extend(n for n in _stores_written(ctx, statement, scenario, stores,
+                                                         fixed_logic)
                                if n not in written)
     if written:
         names = ", ".join(f"`{n}`" for n in written)
@@ -326,14 +360,20 @@ def explicit_deny_guardrail(ctx: Context) -> Iterator[Violation]:
     `RoleName`, `ManagedPolicyArns`). When the role writes a bucket, DynamoDB table or
     Kinesis stream of the stack (named through `Ref`/`GetAtt`/`Sub`, or reached through `*`)
     broadly, at least one statement of those policies must have `Effect: Deny`. Broadly
-    means through an action wildcard that covers writes (`s3:*`, `s3:Put*`, `*`, `NotAction`),
-    through a store-level destructive action (`s3:DeleteBucket`, `s3:PutBucketPolicy`,
-    `s3:DeleteObjectVersion`, `dynamodb:DeleteTable`, `kinesis:DeleteStream`, ...), or
-    through an AWS-managed full-access policy (`AmazonS3FullAccess`,
-    `AmazonDynamoDBFullAccess`, `AdministratorAccess`, ...). A least-privilege list of
-    object or item writes (`s3:PutObject`, `dynamodb:PutItem` on its own target) is not
-    reported: a Deny would only restate what is not granted (a `Resource: "*"` there is
-    IAM002's finding). Every condition scenario is checked.
+    means through store-level actions that destroy or reconfigure a store
+    (`s3:DeleteBucket`, `s3:PutBucketPolicy`, `s3:Put*Configuration`,
+    `s3:DeleteObjectVersion`, `dynamodb:DeleteTable`, `dynamodb:Update*`,
+    `kinesis:DeleteStream`, ...), by name or through a wildcard (`s3:*`, `s3:Put*`, `*`,
+    `NotAction`), or through an AWS-managed full-access policy (`AmazonS3FullAccess`,
+    `AmazonDynamoDBFullAccess`, `AdministratorAccess`, ...). Wildcards are expanded against
+    a table of known s3, dynamodb, kinesis, sqs, sns, kms and logs actions: `s3:*Object` or
+    `kinesis:PutRecord*` writes objects and records only. A least-privilege list of object or
+    item writes (`s3:PutObject`, `dynamodb:PutItem` on its own target) is not reported: a
+    Deny would only restate what is not granted (the fix there is narrowing the Allow, and a
+    `Resource: "*"` is IAM002's finding). A role that only a fixed-logic service assumes
+    (S3 Files, QLDB streams, Firehose, S3 replication, DataSync, Backup, DMS) does what the
+    service does: its exact actions on its own stores are not reported, a wildcard action or
+    resource still is. Every condition scenario is checked.
 
     ## Why is this bad?
     Allow statements grow over time; a Deny states what must never happen whatever is added
