@@ -89,6 +89,14 @@ from cfnaudit.roles import (  # what resources are for, re-exported for rule fil
     stores_encrypted_with,
     stores_nothing,
 )
+from cfnaudit.roles import (  # what a security group guards, names, schedules
+    excludes_anywhere,
+    hosts_without_endpoints,
+    internal_entry,
+    name_known_outside,
+    opens_no_connections,
+    schedule_minutes,
+)
 from cfnaudit.scope import (  # what an identity statement really reaches
     STAR_ONLY_ACTIONS,
     accepts_star,
@@ -209,6 +217,12 @@ __all__ = [
     "truth_of",
     "whole_number",
     "write_actions_allowed",
+    "excludes_anywhere",
+    "hosts_without_endpoints",
+    "internal_entry",
+    "name_known_outside",
+    "opens_no_connections",
+    "schedule_minutes",
 ]
 
 
