@@ -845,9 +845,11 @@ def opens_no_connections(ctx: Context, group: Resource) -> bool:
 def hosts_without_endpoints(ctx: Context, group: Resource) -> bool:
     """The group is attached to general-purpose hosts (instances, launch configurations and
     templates, Batch compute environments), besides managed interfaces, and the stack
-    declares no VPC endpoint: such hosts reach package repositories, registries and AWS
+    declares no interface VPC endpoint (S3 and DynamoDB gateway endpoints do not reach
+    registries or the other AWS APIs): such hosts reach package repositories, registries and AWS
     APIs through the internet, which is what their egress is for."""
-    if any(ctx.template.of_type(VPC_ENDPOINT)):
+    if any(resolve(e.properties.get("VpcEndpointType", "Gateway"), ctx.template) == "Interface"
+           for e in ctx.template.of_type(VPC_ENDPOINT)):
         return False
     attached = group_attachments(ctx, group)
     return any(r.type in HOST_TYPES for r in attached) and all(
@@ -1000,9 +1002,14 @@ _EVERY_N = re.compile(r"(?:\*|0)/(\d+)")
 def schedule_minutes(ctx: Context, invoker: Invoker) -> float | None:
     """How often a schedule invoker fires, in minutes, when its expression says so
     (`rate(10 minutes)`; a cron running every N minutes of every hour, `cron(*/10 * ...)`,
-    or every minute); None for anything else (a nightly cron, an event pattern)."""
+    or every minute), for an EventBridge rule or schedule, or a permission whose `SourceArn`
+    names such a rule; None for anything else (a nightly cron, an event pattern)."""
     source = ctx.template.resources.get(invoker.source)
-    if source is None or not roles_of(ctx.template, ctx.graph).steady_invoker(invoker):
+    if source is not None and source.type == PERMISSION:  # the rule its SourceArn names
+        rules = ctx.targets_at(source, "Properties", "SourceArn", types=("AWS::Events::Rule",))
+        source = rules[0] if len(rules) == 1 else None
+    if source is None or source.type not in ("AWS::Events::Rule", "AWS::Scheduler::Schedule") \
+            or "EventPattern" in source.properties:
         return None
     expression = resolve(source.properties.get("ScheduleExpression"), ctx.template)
     if not isinstance(expression, str):

@@ -278,14 +278,14 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
 
     Scope: the rule is about code that handles the stack's data reaching the internet. It
     applies to groups of functions, tasks, Glue connections and anything not listed below,
-    and to every group of a stack that declares VPC endpoints (a private network designed
-    to need no internet). It leaves out groups attached only to managed interfaces that
+    and to every group of a stack that declares interface VPC endpoints (a private network
+    designed to need no internet). It leaves out groups attached only to managed interfaces that
     open no connections (EFS and S3 Files mount targets, Amazon MQ brokers, RDS, DocumentDB,
     ElastiCache, MemoryDB, Redshift, OpenSearch, MSK, load balancers; the group of VPC
     endpoints stays in scope, as the network's entry to AWS services), and
     groups of general-purpose hosts (instances, launch configurations and templates, Batch
-    compute environments) in a stack without VPC endpoints: they install packages and pull
-    images from the internet. A group that standalone `AWS::EC2::SecurityGroupEgress`
+    compute environments) in a stack without interface VPC endpoints: they install packages
+    and pull images from the internet. A group that standalone `AWS::EC2::SecurityGroupEgress`
     rules target still has its missing inline egress reported whatever it guards: the
     author meant to restrict it and EC2's default rule undoes that.
 
