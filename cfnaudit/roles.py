@@ -959,7 +959,8 @@ def _derivable(value: Any, template: Template, published: frozenset[str]) -> boo
         return False
     key, argument = next(iter(value.items()))
     if key == "Ref":
-        return argument in published or argument in _KNOWN_PSEUDO
+        return isinstance(argument, str) and (argument in published
+                                              or argument in _KNOWN_PSEUDO)
     if key == "Fn::Sub":
         parts = _sub_parts(argument)
         return parts is not None and all(

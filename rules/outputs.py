@@ -164,20 +164,24 @@ def key_resource_output(ctx: Context) -> Iterator[Violation]:
     ## Example
     ```yaml
     Resources:
-      Raw:
-        Type: AWS::S3::Bucket
+      Ticks:
+        Type: AWS::Kinesis::Stream
+        Properties:
+          ShardCount: 1
     ```
 
     ## Use instead
     ```yaml
     Resources:
-      Raw:
-        Type: AWS::S3::Bucket
+      Ticks:
+        Type: AWS::Kinesis::Stream
+        Properties:
+          ShardCount: 1
     Outputs:
-      RawBucketName:
-        Value: !Ref Raw
+      TicksStreamName:
+        Value: !Ref Ticks
         Export:
-          Name: !Sub "${AWS::StackName}-RawBucketName"
+          Name: !Sub "${AWS::StackName}-TicksStreamName"
     ```
 
     ## Options
