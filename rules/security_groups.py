@@ -285,9 +285,10 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     endpoints stays in scope, as the network's entry to AWS services), and
     groups of general-purpose hosts (instances, launch configurations and templates, Batch
     compute environments) in a stack without interface VPC endpoints: they install packages
-    and pull images from the internet. A group that standalone `AWS::EC2::SecurityGroupEgress`
-    rules target still has its missing inline egress reported whatever it guards: the
-    author meant to restrict it and EC2's default rule undoes that.
+    and pull images from the internet. A group that a restricting standalone
+    `AWS::EC2::SecurityGroupEgress` rule targets (anything but all traffic to anywhere) still
+    has its missing inline egress reported whatever it guards: the author meant to restrict
+    it and EC2's default rule undoes that.
 
     ## Why is this bad?
     Unrestricted egress lets a compromised function or instance send data anywhere and reach
@@ -345,8 +346,8 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
                                  for s, e, p in variants])
         # Standalone egress rules show the author meant to restrict the group: EC2's default
         # rule, which they do not remove, defeats that whatever the group guards.
-        restricted = bool(ctx.referring_resources(group, types=(EGRESS,),
-                                                  under=("Properties", "GroupId")))
+        restricted = any(not _allows_everything(r.properties) for r in ctx.referring_resources(
+            group, types=(EGRESS,), under=("Properties", "GroupId")))
         if ctx.option("flag_default_egress") and (not outside or restricted):
             yield from ctx.each_variant(group, lambda v, g=group, n=noun: _default_egress(
                 n, g, v.properties))
@@ -360,6 +361,12 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
         noun = f"Egress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
         yield from ctx.each_variant(resource, lambda v, r=resource, n=noun: _egress(
             ctx, n, v.properties, v.scenario, r.at("Properties")))
+
+
+def _allows_everything(entry: Mapping[str, Any]) -> bool:
+    """A rule written as all traffic to anywhere: it restricts nothing."""
+    return str(entry.get("IpProtocol", "")).strip().lower() in ("-1", "all") and any(
+        str(entry.get(key, "")).strip() == anywhere for key, anywhere in ANYWHERE.items())
 
 
 def _egress_outside_scope(ctx: Context, group: Resource) -> bool:
