@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cfnaudit.intrinsics import NO_VALUE, Unresolved, is_macro_output, resolve
+from cfnaudit.intrinsics import NO_VALUE, Unresolved, is_macro_output, resolve, sub_variables
 from cfnaudit.policy import (
     action_matches,
     actions_of,
@@ -803,6 +803,235 @@ def stores_encrypted_with(ctx: Context, key: Resource) -> list[str]:
         for store_type, under in ENCRYPTION_EDGES:
             found += [e.source_id for e in ctx.referrers(each, types=(store_type,), under=under)]
     return list(dict.fromkeys(found))
+
+
+# ------------------------------------------------------------- what a security group guards
+
+VPC_ENDPOINT = "AWS::EC2::VPCEndpoint"
+# Network interfaces a managed service places in the VPC to answer connections: no user code
+# runs behind them, and they open no connections of their own to the internet. VPC endpoints
+# are not among them: their group is where a private network's design is reviewed.
+MANAGED_INTERFACE_TYPES = frozenset({
+    *BALANCERS, "AWS::EFS::MountTarget", "AWS::S3Files::MountTarget",
+    "AWS::FSx::FileSystem", "AWS::AmazonMQ::Broker", "AWS::RDS::DBInstance",
+    "AWS::RDS::DBCluster", "AWS::DocDB::DBCluster", "AWS::DocDB::DBInstance",
+    "AWS::Neptune::DBCluster", "AWS::ElastiCache::CacheCluster",
+    "AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::ServerlessCache",
+    "AWS::MemoryDB::Cluster", "AWS::DAX::Cluster", "AWS::Redshift::Cluster",
+    "AWS::RedshiftServerless::Workgroup", "AWS::OpenSearchService::Domain",
+    "AWS::Elasticsearch::Domain", "AWS::MSK::Cluster",
+})
+# General-purpose hosts: instances and what launches them. They install packages and pull
+# images at boot, from the internet unless the stack gives their network endpoints.
+HOST_TYPES = frozenset({
+    "AWS::EC2::Instance", "AWS::EC2::NetworkInterface", "AWS::EC2::LaunchTemplate",
+    "AWS::AutoScaling::LaunchConfiguration", "AWS::EC2::SpotFleet",
+    "AWS::Batch::ComputeEnvironment",
+})
+INTERNAL_ENTRY_PORTS = frozenset({80, 443})
+
+
+def group_attachments(ctx: Context, group: Resource) -> list[Resource]:
+    """The resources a security group is attached to (rules that name it as a source or
+    target do not attach it)."""
+    return [r for r in ctx.referring_resources(group) if r.type not in GROUP_RULES]
+
+
+def opens_no_connections(ctx: Context, group: Resource) -> bool:
+    """The group is attached only to managed service interfaces (mount targets, brokers,
+    databases, caches, load balancers): nothing behind it initiates traffic
+    to the internet, so its egress rules allow nothing that happens."""
+    attached = group_attachments(ctx, group)
+    return bool(attached) and all(r.type in MANAGED_INTERFACE_TYPES for r in attached)
+
+
+def hosts_without_endpoints(ctx: Context, group: Resource) -> bool:
+    """The group is attached to general-purpose hosts (instances, launch configurations and
+    templates, Batch compute environments), besides managed interfaces, and the stack
+    declares no interface VPC endpoint (S3 and DynamoDB gateway endpoints do not reach
+    registries or the other AWS APIs): such hosts reach package repositories, registries and AWS
+    APIs through the internet, which is what their egress is for."""
+    if any(resolve(e.properties.get("VpcEndpointType", "Gateway"), ctx.template) == "Interface"
+           for e in ctx.template.of_type(VPC_ENDPOINT)):
+        return False
+    attached = group_attachments(ctx, group)
+    return any(r.type in HOST_TYPES for r in attached) and all(
+        r.type in HOST_TYPES or r.type in MANAGED_INTERFACE_TYPES for r in attached)
+
+
+def internal_entry(ctx: Context, group: Resource) -> bool:
+    """The group guards only entry points with private addresses (load balancers with
+    `Scheme: internal`, interface VPC endpoints) in a VPC the stack declares without an
+    internet gateway: no connection from the internet can reach them, so their web ports
+    may accept any source address of the network."""
+    attached = group_attachments(ctx, group)
+    if not attached:
+        return False
+    for resource in attached:
+        if resource.type in BALANCERS:
+            scheme = resolve(resource.properties.get("Scheme", "internet-facing"),
+                             ctx.template)
+            if scheme != "internal":
+                return False
+        elif resource.type != VPC_ENDPOINT:
+            return False
+    vpcs = ctx.targets_at(group, "Properties", "VpcId", types=("AWS::EC2::VPC",))
+    return bool(vpcs) and not any(_has_internet_gateway(ctx, vpc) for vpc in vpcs)
+
+
+def _has_internet_gateway(ctx: Context, vpc: Resource) -> bool:
+    return any("InternetGatewayId" in a.properties for a in ctx.referring_resources(
+        vpc, types=("AWS::EC2::VPCGatewayAttachment",), under=("Properties", "VpcId")))
+
+
+# A VPC or subnet CIDR block is between /16 and /28: it never spans the internet.
+_NETWORK_RANGE_NAME = re.compile(r"(?i).*(?:vpc|subnet).*(?:cidr|range|block).*")
+_ANYWHERE = ("0.0.0.0/0", "::/0")
+
+
+def excludes_anywhere(ctx: Context, parameter_name: str) -> bool:
+    """A CIDR parameter cannot be the whole internet: its name says it holds a VPC's or a
+    subnet's block (`PeerVPCCIDR`, `PrivateSubnetCidr`), or its `AllowedValues` /
+    `AllowedPattern` reject `0.0.0.0/0` and `::/0`."""
+    parameter = ctx.template.parameters.get(parameter_name)
+    if parameter is None:
+        return False
+    if _NETWORK_RANGE_NAME.fullmatch(parameter_name):
+        return True
+    if parameter.allowed_values:
+        return not any(str(v).strip() in _ANYWHERE for v in parameter.allowed_values)
+    pattern = parameter.raw.get("AllowedPattern")
+    if not isinstance(pattern, str):
+        return False
+    try:
+        return not any(re.fullmatch(pattern, cidr) for cidr in _ANYWHERE)
+    except re.error:  # a Java-only construct: nothing can be told from it
+        return False
+
+
+# -------------------------------------------------------------- names known outside the stack
+
+# Pseudo parameters whoever uses the stack knows: its name, account, region and partition.
+_KNOWN_PSEUDO = frozenset({"AWS::StackName", "AWS::Region", "AWS::AccountId",
+                           "AWS::Partition", "AWS::URLSuffix"})
+_KNOWN_FUNCTIONS = frozenset({"Fn::Join", "Fn::Select", "Fn::Split", "Fn::FindInMap",
+                              "Fn::If", "Fn::GetAZs", "Fn::Base64"})
+
+
+def _sub_parts(argument: Any) -> tuple[str, dict[str, Any]] | None:
+    if isinstance(argument, str):
+        return argument, {}
+    if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str) \
+            and isinstance(argument[1], dict):
+        return argument[0], argument[1]
+    return None
+
+
+def _whole_parameter(value: Any, template: Template) -> str | None:
+    """The parameter that is the whole of `value` (`!Ref Name`, `!Sub "${Name}"`)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    if "Ref" in value:
+        name = value["Ref"]
+        return name if isinstance(name, str) and name in template.parameters else None
+    parts = _sub_parts(value.get("Fn::Sub"))
+    if parts is None:
+        return None
+    variables = list(sub_variables(parts[0]))
+    if len(variables) == 1 and parts[0].strip() == "${" + variables[0] + "}" \
+            and variables[0] in template.parameters and variables[0] not in parts[1]:
+        return variables[0]
+    return None
+
+
+def _published_parameters(template: Template) -> frozenset[str]:
+    """Parameters that an output hands on whole (`Value: !Ref AppName`)."""
+    found = (_whole_parameter(o.value, template) for o in template.outputs.values())
+    return frozenset(name for name in found if name is not None)
+
+
+def _derivable(value: Any, template: Template, published: frozenset[str]) -> bool:
+    """Every part of `value` is text, a pseudo parameter users of the stack know, or a
+    parameter its outputs publish: nothing CloudFormation generates (`Ref`/`GetAtt` of a
+    resource, `AWS::StackId`), another stack holds, or only the deployer remembers."""
+    if isinstance(value, list):
+        return all(_derivable(v, template, published) for v in value)
+    if not isinstance(value, dict):
+        return True
+    if len(value) != 1:
+        return False
+    key, argument = next(iter(value.items()))
+    if key == "Ref":
+        return isinstance(argument, str) and (argument in published
+                                              or argument in _KNOWN_PSEUDO)
+    if key == "Fn::Sub":
+        parts = _sub_parts(argument)
+        return parts is not None and all(
+            _derivable(parts[1][v], template, published) if v in parts[1]
+            else v in published or v in _KNOWN_PSEUDO for v in sub_variables(parts[0]))
+    if key == "Fn::If" and isinstance(argument, list):
+        return _derivable(argument[1:], template, published)
+    return key in _KNOWN_FUNCTIONS and _derivable(argument, template, published)
+
+
+def name_known_outside(ctx: Context, resource: Resource, name_property: str) -> bool:
+    """Whoever uses the stack knows the resource's physical name without looking it up:
+    it is written in the template, is a parameter as a whole (the deployer chose it), or is
+    built only from the stack's name, account, region and parameters the outputs publish.
+    A KMS key counts as named by an alias whose name is so known."""
+    template = ctx.template
+    published = _published_parameters(template)
+    if resource.type == "AWS::KMS::Key":
+        return any(_known_name(a.properties.get("AliasName"), template, published)
+                   for a in ctx.referring_resources(resource, types=("AWS::KMS::Alias",),
+                                                    under=("Properties", "TargetKeyId")))
+    return _known_name(resource.properties.get(name_property), template, published)
+
+
+def _known_name(value: Any, template: Template, published: frozenset[str]) -> bool:
+    if value is None or value is NO_VALUE:
+        return False
+    return _whole_parameter(value, template) is not None or _derivable(
+        value, template, published)
+
+
+# ------------------------------------------------------------------ schedules
+
+
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)", re.I)
+_UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
+_EVERY_N = re.compile(r"(?:\*|0)/(\d+)")
+
+
+def schedule_minutes(ctx: Context, invoker: Invoker) -> float | None:
+    """How often a schedule invoker fires, in minutes, when its expression says so
+    (`rate(10 minutes)`; a cron running every N minutes of every hour, `cron(*/10 * ...)`,
+    or every minute), for an EventBridge rule or schedule, or a permission whose `SourceArn`
+    names such a rule; None for anything else (a nightly cron, an event pattern)."""
+    source = ctx.template.resources.get(invoker.source)
+    if source is not None and source.type == PERMISSION:  # the rule its SourceArn names
+        rules = ctx.targets_at(source, "Properties", "SourceArn", types=("AWS::Events::Rule",))
+        source = rules[0] if len(rules) == 1 else None
+    if source is None or source.type not in ("AWS::Events::Rule", "AWS::Scheduler::Schedule") \
+            or "EventPattern" in source.properties:
+        return None
+    expression = resolve(source.properties.get("ScheduleExpression"), ctx.template)
+    if not isinstance(expression, str):
+        return None
+    rate = _RATE.fullmatch(expression.strip())
+    if rate:
+        unit = rate.group(2).lower().rstrip("s")
+        return int(rate.group(1)) * _UNIT_MINUTES[unit]
+    text = expression.strip()
+    if text.startswith("cron(") and text.endswith(")"):
+        fields = text[5:-1].split()
+        if len(fields) >= 2 and fields[1] == "*":
+            if fields[0] == "*":
+                return 1
+            every = _EVERY_N.fullmatch(fields[0])
+            if every and int(every.group(1)) > 0:
+                return int(every.group(1))
+    return None
 
 
 # ------------------------------------------------------------ buckets that store nothing

@@ -21,6 +21,7 @@ from typing import Any
 from cfnaudit.rule import (
     Context,
     Invocation,
+    Invoker,
     Purpose,
     Resource,
     Scenario,
@@ -32,6 +33,7 @@ from cfnaudit.rule import (
     list_or_empty,
     mapping_or_empty,
     rule,
+    schedule_minutes,
     whole_number,
 )
 
@@ -39,7 +41,7 @@ FUNCTION = "AWS::Lambda::Function"
 INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
 MAPPING = "AWS::Lambda::EventSourceMapping"
 ALIASES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
-ASYNC_OPTIONS = {"without_invoker": False}
+ASYNC_OPTIONS = {"without_invoker": False, "frequent_schedule_minutes": 15}
 
 
 # ----------------------------------------------------------------------- shared helpers
@@ -130,12 +132,22 @@ def _async_invoker(ctx: Context, function: Resource) -> str | None:
     """What invokes the function asynchronously, e.g. "S3 notifications of `Raw`"; with
     `without_invoker`, also "nothing in the template" for a function no one invokes."""
     role = ctx.role(function)
-    invoked = role.invoked(Invocation.ASYNC)
+    invoked = [i for i in role.invoked(Invocation.ASYNC) if not _frequent_schedule(ctx, i)]
     if invoked:
         return invoked[0].label
+    if role.invoked(Invocation.ASYNC):
+        return None  # only schedules whose next run soon redoes a lost one
     if not role.invokers and ctx.option("without_invoker"):
         return "an invoker outside the template (nothing in it invokes the function)"
     return None
+
+
+def _frequent_schedule(ctx: Context, invoker: Invoker) -> bool:
+    """A schedule that fires at least every `frequent_schedule_minutes`: a lost event is
+    superseded by the next run within minutes, as with a periodic sweeper."""
+    limit = whole_number(ctx.option("frequent_schedule_minutes"))
+    minutes = schedule_minutes(ctx, invoker)
+    return minutes is not None and isinstance(limit, int) and minutes <= limit
 
 
 def _check_async(ctx: Context, function: Resource,
@@ -227,6 +239,11 @@ def async_failure_destination(ctx: Context) -> Iterator[Violation]:
     ## Options
     - `without_invoker` (default false): also ask functions that nothing in the template
       invokes (their invoker lives in another stack and may be asynchronous).
+    - `frequent_schedule_minutes` (default 15): a schedule (`rate(...)`, or a cron that runs
+      every N minutes of every hour) firing at least this often does not count as an
+      asynchronous invoker: a lost run is superseded by the next one within minutes, as
+      with a periodic sweeper. A nightly or hourly batch still counts: its lost run is lost
+      work. Set 0 to count every schedule.
 
     ## Known problems
     SNS subscriptions and EventBridge targets that name the function by a literal ARN are not
@@ -324,6 +341,8 @@ def async_retry_bounds(ctx: Context) -> Iterator[Violation]:
       alerting targets.
     - `without_invoker` (default false): also ask functions that nothing in the template
       invokes.
+    - `frequent_schedule_minutes` (default 15): schedules firing at least this often do not
+      count as asynchronous invokers (see LMB001).
 
     ## References
     - [Configuring error handling for asynchronous invocation](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)

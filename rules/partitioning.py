@@ -9,7 +9,7 @@ datetime ts timestamp time`, or that contains `date`, `year`, `month`, `hour` or
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cfnaudit.rule import (
@@ -19,6 +19,7 @@ from cfnaudit.rule import (
     Unresolved,
     Variant,
     Violation,
+    render,
     rule,
     script_deliverers,
     script_location,
@@ -267,6 +268,8 @@ def _check_job(ctx: Context, job: Resource, variant: Variant) -> Iterator[Violat
     found = [(k, v) for k, v in arguments.items() if _normalise(str(k)) in PARTITION_ARGUMENTS]
     if not found:
         written = _script_partitioning(ctx, job, variant)
+        if written is None and _writes_tables(ctx, arguments):
+            return  # its data set is a DynamoDB table, not partitioned S3 objects
         if written is None:
             yield Violation(f"Glue job `{job.logical_id}` declares no output partition keys "
                             "(a `--partition_keys` argument)", job.path)
@@ -287,6 +290,29 @@ def _check_job(ctx: Context, job: Resource, variant: Variant) -> Iterator[Violat
         listed = ", ".join(f"`{c}`" for c in columns) or "nothing"
         yield Violation(f"Glue job `{job.logical_id}` partitions its output by {listed}, no "
                         "date or time column", path)
+
+
+# Argument names (normalised) that name an S3 output location, and ones that name a DynamoDB
+# table (`--SOURCE_TABLE_ARN`, `--dynamodb_table`).
+_S3_OUTPUT_WORDS = ("output", "target", "dest", "sink", "curated", "processed", "write")
+_TABLE_WORDS = ("dynamodb", "tablearn", "ddbtable")
+
+
+def _writes_tables(ctx: Context, arguments: Mapping[str, Any]) -> bool:
+    """The job's arguments name DynamoDB tables (by name or value) and no S3 output
+    location: it moves data between tables, and has no S3 data set to partition."""
+    tables = False
+    for key, value in arguments.items():
+        name = _normalise(str(key))
+        text = render(value, ctx.template)
+        target = ctx.ref_target(value)
+        table_value = ":dynamodb:" in text or (
+            target is not None and ctx.template.resources[target].type == "AWS::DynamoDB::Table")
+        if any(w in name for w in _TABLE_WORDS) or table_value:
+            tables = True
+        elif any(w in name for w in _S3_OUTPUT_WORDS) or "s3://" in text:
+            return False
+    return tables
 
 
 # Partitioned writes in a PySpark or Scala Glue script: `.partitionBy("dt")`, the
@@ -370,6 +396,11 @@ def glue_job_partition_keys(ctx: Context) -> Iterator[Violation]:
           DefaultArguments:
             "--partition_keys": event_date,record_type
     ```
+
+    A job whose arguments name DynamoDB tables (`--SOURCE_TABLE_ARN`, a value that is a
+    table's ARN or a `Ref` to an `AWS::DynamoDB::Table`) and no S3 location (no `s3://`
+    value, no argument named for an output, target, destination or sink) moves data between
+    tables: it has no S3 data set to partition and is not asked.
 
     ## Known problems
     A script uploaded from outside the template (a CI step) cannot be read: declare its

@@ -27,8 +27,12 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
+    excludes_anywhere,
     fold,
+    hosts_without_endpoints,
+    internal_entry,
     is_no_value,
+    opens_no_connections,
     rule,
 )
 
@@ -90,12 +94,15 @@ def _open_source(ctx: Context, entry: Mapping[str, Any], scenario: Scenario,
         if key not in entry or is_no_value(entry[key]):
             continue
         value = ctx.resolve(entry[key], scenario)
+        raw = entry[key]
+        name = raw.get("Ref") if isinstance(raw, dict) and len(raw) == 1 else None
+        if isinstance(value, Unresolved) and isinstance(name, str) \
+                and excludes_anywhere(ctx, name):
+            continue  # a VPC's or subnet's block, or a pattern that rejects the internet
         if isinstance(value, Unresolved):
             return None, Violation(f"`{key}` cannot be checked because {value.reason}",
                                    (*path, key), severity=Severity.WARNING)
         if str(value).strip() == anywhere:
-            raw = entry[key]
-            name = raw.get("Ref") if isinstance(raw, dict) and len(raw) == 1 else None
             if isinstance(name, str) and name in ctx.template.parameters:
                 return f"{anywhere} (parameter `{name}`)", None
             return anywhere, None
@@ -146,8 +153,13 @@ def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
     through the graph: named in the `SecurityGroups` of an `AWS::ElasticLoadBalancingV2::`
     or classic `AWS::ElasticLoadBalancing::LoadBalancer` whose `Scheme` is
     `internet-facing`, the default): accepting web traffic from anyone is its purpose. Any
-    other port open to the internet on such a group is still reported. A CIDR that cannot
-    be determined is reported as a warning saying why.
+    other port open to the internet on such a group is still reported. The same holds for
+    a group that guards only entry points with private addresses (load balancers with
+    `Scheme: internal`, interface VPC endpoints) in a VPC the stack declares without an
+    internet gateway: no connection from the internet can reach them. A CIDR that cannot
+    be determined is reported as a warning saying why, except a parameter that cannot be
+    the internet: its name says it holds a VPC's or subnet's block (`PeerVPCCIDR`; such
+    blocks are /16 to /28), or its `AllowedValues`/`AllowedPattern` reject `0.0.0.0/0`.
 
     ## Why is this bad?
     Anything reachable from `0.0.0.0/0` is scanned within minutes of creation. SSH, RDP and
@@ -212,8 +224,11 @@ def _load_balancer_group(ctx: Context, group_id: str | None) -> bool:
 
 
 def _public_entry(ctx: Context, group_id: str | None) -> bool:
+    """The group's web ports may accept any address: an internet-facing load balancer's,
+    or an entry point no internet connection can reach (`internal_entry`)."""
     group = ctx.template.resources.get(group_id) if group_id else None
-    return group is not None and ctx.role(group).has(Purpose.PUBLIC_ENTRY)
+    return group is not None and (ctx.role(group).has(Purpose.PUBLIC_ENTRY)
+                                  or internal_entry(ctx, group))
 
 
 def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenario,
@@ -237,7 +252,7 @@ def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenar
     web = protocol == "tcp" and ports is not None and ports[0] == ports[1] \
         and ports[0] in WEB_PORTS
     if web and public_entry:
-        return  # an internet-facing load balancer's listener port
+        return  # a load balancer's or endpoint's listener port
     yield Violation(f"{noun} allows {_describe_ports(protocol, ports)} from {source}", where,
                     severity=Severity.WARNING if web else None)
 
@@ -260,6 +275,20 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     Groups used only by load balancers (found through the graph: named in the
     `SecurityGroups` of load balancers and attached to nothing else) are left out: a load
     balancer connects only to its registered targets.
+
+    Scope: the rule is about code that handles the stack's data reaching the internet. It
+    applies to groups of functions, tasks, Glue connections and anything not listed below,
+    and to every group of a stack that declares interface VPC endpoints (a private network
+    designed to need no internet). It leaves out groups attached only to managed interfaces that
+    open no connections (EFS and S3 Files mount targets, Amazon MQ brokers, RDS, DocumentDB,
+    ElastiCache, MemoryDB, Redshift, OpenSearch, MSK, load balancers; the group of VPC
+    endpoints stays in scope, as the network's entry to AWS services), and
+    groups of general-purpose hosts (instances, launch configurations and templates, Batch
+    compute environments) in a stack without interface VPC endpoints: they install packages
+    and pull images from the internet. A group that a restricting standalone
+    `AWS::EC2::SecurityGroupEgress` rule targets (anything but all traffic to anywhere) still
+    has its missing inline egress reported whatever it guards: the author meant to restrict
+    it and EC2's default rule undoes that.
 
     ## Why is this bad?
     Unrestricted egress lets a compromised function or instance send data anywhere and reach
@@ -310,18 +339,40 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
         if ctx.role(group).has(Purpose.LOAD_BALANCER_GROUP):
             continue  # a load balancer connects only to its targets
         noun = f"Security group `{group.logical_id}`"
-        for variants in _entries(ctx, group, "SecurityGroupEgress"):
-            yield from fold([(s, list(_egress(ctx, noun, e, s, p))) for s, e, p in variants])
-        if ctx.option("flag_default_egress"):
+        outside = _egress_outside_scope(ctx, group)
+        if not outside:
+            for variants in _entries(ctx, group, "SecurityGroupEgress"):
+                yield from fold([(s, list(_egress(ctx, noun, e, s, p)))
+                                 for s, e, p in variants])
+        # Standalone egress rules show the author meant to restrict the group: EC2's default
+        # rule, which they do not remove, defeats that whatever the group guards.
+        restricted = any(not _allows_everything(r.properties) for r in ctx.referring_resources(
+            group, types=(EGRESS,), under=("Properties", "GroupId")))
+        if ctx.option("flag_default_egress") and (not outside or restricted):
             yield from ctx.each_variant(group, lambda v, g=group, n=noun: _default_egress(
                 n, g, v.properties))
     for resource in ctx.resources(EGRESS):
         target = ctx.ref_target(resource.properties.get("GroupId"))
         if _load_balancer_group(ctx, target):
             continue
+        group = ctx.template.resources.get(target) if target else None
+        if group is not None and group.type == GROUP and _egress_outside_scope(ctx, group):
+            continue
         noun = f"Egress rule `{resource.logical_id}`" + (f" of `{target}`" if target else "")
         yield from ctx.each_variant(resource, lambda v, r=resource, n=noun: _egress(
             ctx, n, v.properties, v.scenario, r.at("Properties")))
+
+
+def _allows_everything(entry: Mapping[str, Any]) -> bool:
+    """A rule written as all traffic to anywhere: it restricts nothing."""
+    return str(entry.get("IpProtocol", "")).strip().lower() in ("-1", "all") and any(
+        str(entry.get(key, "")).strip() == anywhere for key, anywhere in ANYWHERE.items())
+
+
+def _egress_outside_scope(ctx: Context, group: Resource) -> bool:
+    """Open egress is not this group's risk: it guards only managed interfaces that open no
+    connections, or hosts that need the internet because the stack gives them no endpoints."""
+    return opens_no_connections(ctx, group) or hosts_without_endpoints(ctx, group)
 
 
 def _egress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenario,
