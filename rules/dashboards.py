@@ -341,6 +341,8 @@ def _worth_a_dashboard(ctx: Context, components: list[tuple[Resource, str]]) -> 
     """A stream, or a dead-letter queue of a flow, or two processing steps (functions, Glue
     jobs, state machines): one function or one job alone has its own console view, and so
     has a queue that nothing in the stack feeds or reads, with its dead-letter queue."""
+    if not components:
+        return False
     if any(kind == "stream" or (kind == "dlq" and not _idle_queue_pair(ctx, resource))
            for resource, kind in components):
         return True
