@@ -1280,3 +1280,198 @@ def is_connection_table(ctx: Context, table: Resource) -> bool:
     without a time to live (whose absence is a finding of its own)."""
     texts = _table_texts(ctx.template, table, keys=("HASH",))
     return not named_as_results(ctx, table) and _mentions(texts, _CONNECTION_STEMS, frozenset())
+
+
+# --------------------------------------------------- resources nothing outside the stack uses
+
+_HUMAN_PROTOCOLS = frozenset({"email", "email-json", "sms"})
+_TOPIC_PLUMBING = frozenset({"AWS::SNS::Subscription", "AWS::SNS::TopicPolicy"})
+_KEY_PLUMBING = frozenset({"AWS::KMS::Alias", "AWS::IAM::Role", "AWS::IAM::Policy",
+                           "AWS::IAM::ManagedPolicy"})
+
+
+def _users(ctx: Context, resource: Resource, plumbing: frozenset[str]) -> list[Resource]:
+    """Resources of the stack that use `resource` (refer to it other than by `DependsOn`),
+    leaving out the `plumbing` types that only configure or grant it."""
+    return [r for r in ctx.graph.referring_resources(resource.logical_id,
+                                                     kinds=("Ref", "GetAtt", "Sub"))
+            if r.logical_id != resource.logical_id and r.type not in plumbing]
+
+
+def _admits_other_accounts(ctx: Context, documents: Iterable[Any]) -> bool:
+    """Some Allow statement of the policy `documents` names a principal that is not
+    provably of this account (`*`, another account, one known only at deployment), or a
+    document cannot be read."""
+    for document in documents:
+        if document is None:
+            continue
+        if not isinstance(document, dict):
+            return True
+        for statement in statements(document):
+            if effect_of(statement) == "Allow" and any(
+                    p.is_other_account() for p in principals_of(statement, ctx.template)):
+                return True
+    return False
+
+
+def _subscription_protocols(ctx: Context, topic: Resource) -> list[Any]:
+    """The protocols of the subscriptions the stack declares on `topic` (inline and
+    `AWS::SNS::Subscription`), resolved with parameter defaults."""
+    inline = topic.properties.get("Subscription")
+    found = [item.get("Protocol") for item in inline if isinstance(item, dict)] \
+        if isinstance(inline, list) else ([None] if inline is not None else [])
+    for subscription in ctx.referring_resources(topic, types=("AWS::SNS::Subscription",),
+                                                under=("Properties", "TopicArn")):
+        found.append(subscription.properties.get("Protocol"))
+    return [resolve(p, ctx.template) for p in found]
+
+
+def notifies_people_only(ctx: Context, topic: Resource) -> bool:
+    """A notification channel closed on the stack: resources of the stack publish to the
+    topic (an Auto Scaling group, an alarm, a function), every subscription is declared in
+    the stack and delivers to people (email, SMS), and no topic policy admits another
+    account. Nothing outside the stack publishes to it or subscribes to it, so nobody needs
+    its ARN. A topic that delivers to queues or functions is an event feed that more
+    consumers may tap; it is not such a channel."""
+    protocols = _subscription_protocols(ctx, topic)
+    if not protocols or not all(isinstance(p, str) and p.lower() in _HUMAN_PROTOCOLS
+                                for p in protocols):
+        return False
+    if not _users(ctx, topic, _TOPIC_PLUMBING):
+        return False
+    policies = ctx.referring_resources(topic, types=("AWS::SNS::TopicPolicy",),
+                                       under=("Properties", "Topics"))
+    return not _admits_other_accounts(ctx, (p.properties.get("PolicyDocument")
+                                            for p in policies))
+
+
+def key_used_only_inside(ctx: Context, key: Resource) -> bool:
+    """A KMS key that resources of the stack encrypt with (a log group, a bucket, a table:
+    something other than its aliases and the IAM policies granting it refers to it) and
+    whose key policy admits no other account: its users are in the stack, and whoever
+    administers it finds it on the resource it encrypts."""
+    if key.type != "AWS::KMS::Key" or not _users(ctx, key, _KEY_PLUMBING):
+        return False
+    return not _admits_other_accounts(ctx, [key.properties.get("KeyPolicy")])
+
+
+_CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
+# (type, property path) where a bucket is read once, when CloudFormation deploys code.
+_CODE_LOCATIONS = (
+    ("AWS::Lambda::LayerVersion", ("Properties", "Content")),
+    (FUNCTION, ("Properties", "Code")),
+    ("AWS::Serverless::Function", ("Properties", "CodeUri")),
+    ("AWS::Serverless::LayerVersion", ("Properties", "ContentUri")),
+)
+_FUNCTIONS = (FUNCTION, "AWS::Serverless::Function")
+
+
+def _is_custom_resource(resource: Resource) -> bool:
+    return resource.type == _CUSTOM_RESOURCE or resource.type.startswith("Custom::")
+
+
+def _serves_deployment_only(ctx: Context, function: Resource) -> bool:
+    """Only custom resources (ServiceToken) invoke the function, and it has no SAM events."""
+    if function.type not in _FUNCTIONS or "Events" in function.properties:
+        return False
+    invokers = roles_of(ctx.template, ctx.graph)._invokers(function)
+    return bool(invokers) and all(i.deploy_time for i in invokers)
+
+
+def _deploy_time_user(ctx: Context, edge: Edge) -> bool:
+    source = ctx.template.resources[edge.source_id]
+    if _is_custom_resource(source) or _serves_deployment_only(ctx, source):
+        return True
+    if source.type == "AWS::IAM::Role":
+        users = ctx.referring_resources(source, types=_FUNCTIONS)
+        return bool(users) and all(_serves_deployment_only(ctx, f) for f in users)
+    return any(source.type == t and edge.under(*under) for t, under in _CODE_LOCATIONS)
+
+
+def used_only_at_deploy(ctx: Context, bucket: Resource) -> bool:
+    """A data bucket (no name, no data flows, no output) that only deployment touches:
+    custom resources and the functions that serve only them write into it, layer and
+    function code locations read it (a custom resource builds a layer zip there). No user,
+    consumer or other stack ever addresses it."""
+    if "BucketName" in bucket.properties or not ctx.role(bucket).purposes <= {Purpose.DATA}:
+        return False
+    if any(key in bucket.properties for key in _FLOW_PROPERTIES):
+        return False
+    if any(edge.target == ("Resources", bucket.logical_id)
+           for edge in ctx.graph.output_edges()):
+        return False
+    found = False
+    for edge in ctx.referrers(bucket, kinds=("Ref", "GetAtt", "Sub")):
+        source = ctx.template.resources[edge.source_id]
+        if source.logical_id == bucket.logical_id or source.type in _CONFIGURING_TYPES:
+            if source.type == "AWS::S3::BucketPolicy" and any(
+                    effect_of(s) == "Allow"
+                    for s in statements(source.properties.get("PolicyDocument"))):
+                return False
+            continue
+        if not _deploy_time_user(ctx, edge):
+            return False
+        found = True
+    return found
+
+
+# ------------------------------------------------- buckets that receive write-once output
+
+# (type, property path) below which a reference to a bucket makes it the place where a
+# service writes command output or logs, each object once under a key of its own.
+OUTPUT_LOCATION_EDGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("AWS::SSM::Association", ("Properties", "OutputLocation")),
+    ("AWS::SSM::MaintenanceWindowTask", ("Properties", "TaskInvocationParameters",
+                                         "MaintenanceWindowRunCommandParameters")),
+    ("AWS::EMR::Cluster", ("Properties", "LogUri")),
+)
+# Firehose destinations whose own data goes to the bucket (not a backup of it).
+_FIREHOSE_MAIN = frozenset({"S3DestinationConfiguration", "ExtendedS3DestinationConfiguration"})
+
+
+def receives_command_output(ctx: Context, bucket: Resource) -> bool:
+    """The bucket is the output location of an SSM association or maintenance-window Run
+    Command task, or an EMR cluster's log URI: each run writes its output once under a key
+    of its own (the command id)."""
+    return any(ctx.referrers(bucket, types=(t,), under=under)
+               for t, under in OUTPUT_LOCATION_EDGES)
+
+
+def receives_firehose_backup(ctx: Context, bucket: Resource) -> bool:
+    """A Firehose delivery stream of the stack backs up into the bucket (the `S3Configuration`
+    of an HTTP-endpoint, OpenSearch, Redshift, Splunk... destination: failed records, or all
+    of them; an `S3BackupConfiguration`) and none delivers its own data there: Firehose
+    writes each batch once under a timestamped key and never overwrites one."""
+    found = False
+    for edge in ctx.referrers(bucket, types=(FIREHOSE,), under=("Properties",)):
+        destination = edge.path[3] if len(edge.path) > 3 else None
+        part = edge.path[4] if len(edge.path) > 4 else None
+        if part == "S3BackupConfiguration" or (
+                part == "S3Configuration" and destination not in _FIREHOSE_MAIN):
+            found = True
+        elif destination in _FIREHOSE_MAIN:
+            return False
+    return found
+
+
+_LIFECYCLE_SCOPES = ("Prefix", "TagFilters", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
+
+
+def expires_everything_within(ctx: Context, bucket: Resource) -> int | None:
+    """The fewest days after which an enabled lifecycle rule with no scope (prefix, tags,
+    sizes) expires every current object, read with parameter defaults; None when no rule
+    does, or its days cannot be read. Such a bucket holds transient data."""
+    config = resolve(bucket.properties.get("LifecycleConfiguration"), ctx.template)
+    rules = config.get("Rules") if isinstance(config, dict) else None
+    found: list[int] = []
+    for item in rules if isinstance(rules, list) else []:
+        if not isinstance(item, dict) or resolve(item.get("Status"), ctx.template) != "Enabled":
+            continue
+        scope = item.get("Filter")
+        scope = scope if isinstance(scope, dict) else {}
+        if any(item.get(k) or scope.get(k) for k in _LIFECYCLE_SCOPES) or "And" in scope:
+            continue
+        days = as_int(resolve(item.get("ExpirationInDays"), ctx.template))
+        if isinstance(days, int) and not isinstance(days, bool) and days > 0:
+            found.append(days)
+    return min(found) if found else None
