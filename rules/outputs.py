@@ -17,11 +17,14 @@ from cfnaudit.rule import (
     Severity,
     Violation,
     is_true,
+    key_used_only_inside,
     name_known_outside,
+    notifies_people_only,
     render,
     rule,
     stores_nothing,
     sub_variables,
+    used_only_at_deploy,
 )
 
 KEY_TYPES = ["AWS::S3::Bucket", "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::KMS::Key",
@@ -157,6 +160,14 @@ def key_resource_output(ctx: Context) -> Iterator[Violation]:
     key with an alias so named is too. A bucket that stores nothing (nothing in the stack
     reads or writes it, no policy grants it, no name: a placeholder) is not asked.
 
+    Nor is a resource that nothing outside the stack addresses: a bucket that only
+    deployment touches (custom resources and the functions serving only them write it,
+    layer or function code locations read it); a topic the stack's resources publish to
+    whose every subscription is declared in the stack and reaches people (email, SMS), with
+    no topic policy admitting another account (a topic feeding queues or functions is an
+    event feed more consumers may tap, and stays asked); a KMS key that resources of the
+    stack encrypt with and whose key policy admits no other account.
+
     ## Why is this bad?
     Consumers, runbooks and other stacks need the generated names and ARNs. Without outputs
     they copy them from the console, and the copies go stale when the stack is replaced.
@@ -200,8 +211,15 @@ def key_resource_output(ctx: Context) -> Iterator[Violation]:
 
 def _needs_no_lookup(ctx: Context, resource: Resource) -> bool:
     """Nobody has to look the resource up: its physical name is known outside the stack
-    (see `name_known_outside`), or it is a bucket that stores nothing."""
-    if resource.type == "AWS::S3::Bucket" and stores_nothing(ctx, resource):
+    (see `name_known_outside`), or nothing outside the stack addresses it: a bucket that
+    stores nothing or only deployment touches, a topic that notifies people for the stack,
+    a key only the stack's resources encrypt with."""
+    if resource.type == "AWS::S3::Bucket" and (stores_nothing(ctx, resource)
+                                               or used_only_at_deploy(ctx, resource)):
+        return True
+    if resource.type == "AWS::SNS::Topic" and notifies_people_only(ctx, resource):
+        return True
+    if resource.type == "AWS::KMS::Key" and key_used_only_inside(ctx, resource):
         return True
     return name_known_outside(ctx, resource, NAME_PROPERTY.get(resource.type, ""))
 
