@@ -32,17 +32,21 @@ from cfnaudit.rule import (
     Variant,
     Violation,
     allows_action,
+    as_int,
     bucket_arns,
     bucket_policies,
     condition_values,
     conditions_of,
     effect_of,
     exists_in,
+    expires_everything_within,
     in_scenario,
     is_true,
     located_statements,
     pattern_matches,
     principals_of,
+    receives_command_output,
+    receives_firehose_backup,
     render,
     resources_of,
     rule,
@@ -663,8 +667,20 @@ def _versioning(ctx: Context, bucket: Resource, v: Variant) -> Iterator[Violatio
         yield Violation(f"Bucket `{name}` has versioning `{status}` instead of `Enabled`", path)
 
 
+def _written_once(ctx: Context, bucket: Resource) -> bool:
+    """Objects of the bucket are written once and never overwritten, or do not last: a
+    log-delivery target, an SSM/EMR output location, a Firehose backup, or a bucket whose
+    every object expires within `transient_days`."""
+    if ctx.role(bucket).is_log_bucket or receives_command_output(ctx, bucket) \
+            or receives_firehose_backup(ctx, bucket):
+        return True
+    days = expires_everything_within(ctx, bucket)
+    limit = as_int(ctx.option("transient_days"))
+    return days is not None and isinstance(limit, int) and days <= limit
+
+
 @rule(code="BKT007", name="s3-versioning-enabled", severity=Severity.WARNING,
-      category="s3-versioning", resource_types=BUCKET)
+      category="s3-versioning", resource_types=BUCKET, options={"transient_days": 30})
 def versioning_enabled(ctx: Context) -> Iterator[Violation]:
     """Bucket does not keep object versions.
 
@@ -674,7 +690,12 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
     BKT001) are exempt: log objects are written once under unique keys and need expiration,
     not versions. So are buckets with no data path: nothing in the stack reads or writes
     them (only their policy or deployment-time objects refer to them), no output hands them
-    on and they have no physical name another system could use.
+    on and they have no physical name another system could use. So are buckets whose
+    objects are written once under keys of their own, as for log delivery: the output
+    location of an SSM association or maintenance-window Run Command task, an EMR cluster's
+    log URI, a Firehose stream's backup (`S3BackupConfiguration`, or the `S3Configuration`
+    of a destination that is not S3), and buckets that hold transient data: an enabled
+    lifecycle rule with no scope expires every object within `transient_days`.
 
     ## Why is this bad?
     Without versioning an overwrite or a delete destroys the previous object for good: audit
@@ -702,10 +723,15 @@ def versioning_enabled(ctx: Context) -> Iterator[Violation]:
     ```
 
     ## References
+    ## Options
+    - `transient_days` (default 30): a bucket whose every object expires within this many
+      days holds transient data and is not asked.
+
+    ## References
     - [Using versioning in S3 buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html)
     """
     for bucket in ctx.resources():
-        if not (ctx.role(bucket).is_log_bucket or stores_nothing(ctx, bucket)):
+        if not (_written_once(ctx, bucket) or stores_nothing(ctx, bucket)):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _versioning(ctx, b, v))
 
 
