@@ -100,6 +100,7 @@ from cfnaudit.roles import (  # what resources are for, re-exported for rule fil
     schedule_minutes,
     stores_encrypted_with,
     stores_nothing,
+    stores_under_key,
     timestream_keeps_days,
 )
 from cfnaudit.scope import (  # what an identity statement really reaches
@@ -232,6 +233,7 @@ __all__ = [
     "statements",
     "stores_encrypted_with",
     "stores_nothing",
+    "stores_under_key",
     "sub_variables",
     "subtracting_denies",
     "tag_property",
