@@ -55,9 +55,11 @@ class Purpose(enum.Enum):
     FIREHOSE_LOGS = "target of a Firehose stream that delivers logs"
     WAF_LOGS = "WAF log target"
     VENDED_LOGS = "AWS log-delivery target"
+    LOG_REPLICA = "replication destination of a log bucket"
     WEBSITE = "static website"
     CDN_ORIGIN = "CloudFront origin"
     ARTIFACTS = "build and deployment artifact store"
+    STAGING = "staging area of an ingestion pipeline"
     DATA = "data"
     DEAD_LETTER = "dead-letter queue"
     DEPLOYMENT_HELPER = "function that only serves CloudFormation"
@@ -69,12 +71,12 @@ class Purpose(enum.Enum):
 LOG_DELIVERY = frozenset({
     Purpose.ACCESS_LOGS, Purpose.TRAIL_LOGS, Purpose.CONFIG_LOGS, Purpose.LOAD_BALANCER_LOGS,
     Purpose.CDN_LOGS, Purpose.FLOW_LOGS, Purpose.FIREHOSE_LOGS, Purpose.WAF_LOGS,
-    Purpose.VENDED_LOGS})
+    Purpose.VENDED_LOGS, Purpose.LOG_REPLICA})
 # Targets whose delivering service writes with SSE-S3 only (no customer-managed key).
 SSE_S3_ONLY = frozenset({Purpose.ACCESS_LOGS, Purpose.LOAD_BALANCER_LOGS})
 SERVED = frozenset({Purpose.WEBSITE, Purpose.CDN_ORIGIN})
 # Buckets whose objects are worth keeping only for a while: they expire, they are not archived.
-SHORT_LIVED = LOG_DELIVERY | {Purpose.ARTIFACTS}
+SHORT_LIVED = LOG_DELIVERY | {Purpose.ARTIFACTS, Purpose.STAGING}
 
 
 class Invocation(enum.Enum):
@@ -147,6 +149,8 @@ BUCKET_EDGES: tuple[tuple[str, tuple[str, ...], Purpose], ...] = (
     ("AWS::CodeBuild::Project", ("Properties", "SecondaryArtifacts"), Purpose.ARTIFACTS),
     ("AWS::CodeBuild::Project", ("Properties", "Cache"), Purpose.ARTIFACTS),
 )
+# Where a bucket names the destinations it replicates to (`Rules[i].Destination.Bucket`).
+REPLICATION_RULES = ("Properties", "ReplicationConfiguration", "Rules")
 FIREHOSE = "AWS::KinesisFirehose::DeliveryStream"
 # Paths of a delivery stream's S3 bucket (the main destination and backups).
 FIREHOSE_BUCKET_PATHS = (
@@ -439,8 +443,8 @@ class Roles:
         if resource.type == "AWS::Kinesis::Stream":
             return self._retention_over(resource, "RetentionPeriodHours", stream_hours,
                                         default=24)
-        if resource.type == BUCKET:  # build artifacts are rebuilt, not restored
-            return self.role(resource).purposes != {Purpose.ARTIFACTS}
+        if resource.type == BUCKET:  # build artifacts are rebuilt, staged copies re-derived
+            return not self.role(resource).purposes <= {Purpose.ARTIFACTS, Purpose.STAGING}
         return True
 
     @staticmethod
@@ -527,7 +531,8 @@ class Roles:
 
     # --------------------------------------------------------------------------- buckets
 
-    def _bucket_purposes(self, bucket: Resource) -> frozenset[Purpose]:
+    def _bucket_purposes(self, bucket: Resource, *,
+                         follow_replicas: bool = True) -> frozenset[Purpose]:
         found: set[Purpose] = set()
         for source_type, under, purpose in BUCKET_EDGES:
             for edge in self.graph.referrers(bucket.logical_id, types=(source_type,),
@@ -548,9 +553,31 @@ class Roles:
         if bucket.properties.get("AccessControl") == "LogDeliveryWrite":
             found.add(Purpose.ACCESS_LOGS)
         found |= self._policy_purposes(bucket)
+        if follow_replicas:
+            found |= self._replica_purposes(bucket)
         if not found and _used_only_by_builds(self.template, self.graph, bucket):
             found.add(Purpose.ARTIFACTS)  # its pipeline is in another stack
+        if not found and _stages_only(self.template, self.graph, bucket):
+            found.add(Purpose.STAGING)
         return frozenset(found or {Purpose.DATA})
+
+    def _replica_purposes(self, bucket: Resource) -> set[Purpose]:
+        """What a replication destination holds: its sources' objects. The replica of a log
+        bucket holds logs (expired, not archived), of an artifact store artifacts. Not the
+        sources' writers or readers: S3 replication writes the replica (with any key) and
+        nothing serves it, so a source's delivery service or CloudFront is not carried over."""
+        found: set[Purpose] = set()
+        for edge in self.graph.referrers(bucket.logical_id, types=(BUCKET,),
+                                         under=REPLICATION_RULES):
+            if edge.source_id == bucket.logical_id or "Destination" not in edge.path:
+                continue
+            source = self.template.resources[edge.source_id]
+            purposes = self._bucket_purposes(source, follow_replicas=False)
+            if purposes & LOG_DELIVERY:
+                found.add(Purpose.LOG_REPLICA)
+            if Purpose.ARTIFACTS in purposes:
+                found.add(Purpose.ARTIFACTS)
+        return found
 
     def _edge_counts(self, edge: Edge) -> bool:
         source = self.template.resources[edge.source_id]
@@ -803,6 +830,50 @@ def stores_encrypted_with(ctx: Context, key: Resource) -> list[str]:
         for store_type, under in ENCRYPTION_EDGES:
             found += [e.source_id for e in ctx.referrers(each, types=(store_type,), under=under)]
     return list(dict.fromkeys(found))
+
+
+# (resource type, property below which a reference to a key means its data is encrypted with
+# it): the stores a deleted key leaves unreadable, beyond the service-side ones above.
+KEY_STORE_EDGES: tuple[tuple[str, tuple[str, ...]], ...] = ENCRYPTION_EDGES + tuple(
+    (store_type, ("Properties", prop)) for store_type, prop in (
+        ("AWS::Kinesis::Stream", "StreamEncryption"), ("AWS::Logs::LogGroup", "KmsKeyId"),
+        ("AWS::RDS::DBInstance", "KmsKeyId"), ("AWS::RDS::DBCluster", "KmsKeyId"),
+        ("AWS::EFS::FileSystem", "KmsKeyId"), ("AWS::FSx::FileSystem", "KmsKeyId"),
+        ("AWS::EC2::Volume", "KmsKeyId"), ("AWS::ElastiCache::ReplicationGroup", "KmsKeyId"),
+        ("AWS::Neptune::DBCluster", "KmsKeyId"), ("AWS::DocDB::DBCluster", "KmsKeyId"),
+        ("AWS::Redshift::Cluster", "KmsKeyId"),
+        ("AWS::OpenSearchService::Domain", "EncryptionAtRestOptions"),
+        ("AWS::Elasticsearch::Domain", "EncryptionAtRestOptions"),
+        ("AWS::Backup::BackupVault", "EncryptionKeyArn"),
+        ("AWS::ECR::Repository", "EncryptionConfiguration"),
+        ("AWS::SecretsManager::Secret", "KmsKeyId")))
+# Resources that refer to a key without encrypting anything with it: grants and aliases.
+_KEY_GRANTS = frozenset({"AWS::KMS::Alias", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
+                         "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"})
+
+
+def stores_under_key(ctx: Context, key: Resource) -> list[Resource] | None:
+    """The stores of the stack whose data `key` (an `AWS::KMS::Key`) encrypts, directly or
+    through an alias, in template order; None when the key has another use the template does
+    not explain (a trail, a delivery stream, a function, an output other stacks import, or
+    nothing in the stack at all: it is used from outside)."""
+    handles = [key, *ctx.referring_resources(key, types=("AWS::KMS::Alias",),
+                                             under=("Properties", "TargetKeyId"))]
+    if any(edge.target == ("Resources", h.logical_id)
+           for edge in ctx.graph.output_edges() for h in handles):
+        return None
+    found: list[str] = []
+    for handle in handles:
+        for edge in ctx.referrers(handle, kinds=("Ref", "GetAtt", "Sub")):
+            source = ctx.template.resources[edge.source_id]
+            if source.type in _KEY_GRANTS or source is key:
+                continue
+            if not any(source.type == t and edge.under(*under) for t, under in KEY_STORE_EDGES):
+                return None
+            found.append(edge.source_id)
+    if not found:
+        return None
+    return [r for i, r in ctx.template.resources.items() if i in found]
 
 
 # ------------------------------------------------------------- what a security group guards
@@ -1212,6 +1283,67 @@ def backs_file_system(ctx: Context, bucket: Resource) -> bool:
     """An S3 Files file system of the stack is built on the bucket: its objects are read
     through the mount, so they must stay in a tier that reads without a restore."""
     return any(ctx.referrers(bucket, types=(t,), under=under) for t, under in FILE_SYSTEM_EDGES)
+
+
+# ------------------------------------------------- staging buckets of ingestion pipelines
+
+OSIS_PIPELINE = "AWS::OSIS::Pipeline"
+# Keys of an OpenSearch Ingestion pipeline body under which a bucket holds passing files only:
+# a DynamoDB table's export for the initial load, and the records a sink failed to write.
+_STAGING_KEYS = (("export", "s3_bucket"), ("dlq", "s3", "bucket"))
+_BODY_LIMIT = 100_000
+# Resources that name a bucket to grant access to it, not to use it.
+_GRANTS = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
+           "AWS::S3::BucketPolicy")
+
+
+def _body_uses(text: str) -> dict[str, bool]:
+    """`${Name}` variables of a pipeline body, each with whether every use is a staging key
+    (empty when the body is not YAML or JSON)."""
+    import yaml  # only templates with an ingestion pipeline need it
+
+    if len(text) > _BODY_LIMIT:
+        return {}
+    try:
+        body = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    uses: dict[str, bool] = {}
+    stack: list[tuple[Any, tuple[str, ...]]] = [(body, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, (dict, list)):
+            if id(node) in seen:
+                continue  # YAML aliases share nodes
+            seen.add(id(node))
+            items = node.items() if isinstance(node, dict) else ((None, v) for v in node)
+            stack.extend((v, (*path, str(k)) if k is not None else path) for k, v in items)
+        elif isinstance(node, str):
+            staged = any(path[-len(keys):] == keys for keys in _STAGING_KEYS)
+            for name in sub_variables(node):
+                uses[name] = uses.get(name, True) and staged
+    return uses
+
+
+def _stages_only(template: Template, graph: ResourceGraph, bucket: Resource) -> bool:
+    """Every use of the bucket in the stack (IAM grants, bucket policies and outputs aside) is
+    an OpenSearch Ingestion pipeline body naming it as a table-export or dead-letter location:
+    what it holds is derived from the table, and useless once the pipeline is gone."""
+    staged = False
+    for edge in graph.referrers(bucket.logical_id, kinds=("Ref", "GetAtt", "Sub")):
+        source = template.resources[edge.source_id]
+        if source.type in _GRANTS:
+            continue
+        body = source.properties.get("PipelineConfigurationBody")
+        sub = body.get("Fn::Sub") if isinstance(body, dict) else None
+        if source.type != OSIS_PIPELINE or not isinstance(sub, str) \
+                or not edge.under("Properties", "PipelineConfigurationBody"):
+            return False
+        if not _body_uses(sub).get(bucket.logical_id, False):
+            return False
+        staged = True
+    return staged
 
 
 # --------------------------------------------------------------------- volumes with no data

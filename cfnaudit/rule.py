@@ -105,6 +105,7 @@ from cfnaudit.roles import (  # what resources are for, re-exported for rule fil
     schedule_minutes,
     stores_encrypted_with,
     stores_nothing,
+    stores_under_key,
     timestream_keeps_days,
     used_only_at_deploy,
 )
@@ -243,6 +244,7 @@ __all__ = [
     "statements",
     "stores_encrypted_with",
     "stores_nothing",
+    "stores_under_key",
     "sub_variables",
     "subtracting_denies",
     "tag_property",

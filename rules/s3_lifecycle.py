@@ -18,9 +18,13 @@ A bucket that only shows a macro's work (no data path, in a template a macro of 
 shapes: `roles.is_macro_placeholder`) is not judged by LCY001-LCY004, and a lifecycle that a
 declared macro writes (`!Explode Retention`, `Fn::Transform`) is not in the text: it is not
 judged either, rather than reported as "cannot be checked". A bucket an S3 Files file system
-is built on is read through the mount: LCY003 does not ask it for Deep Archive. Buckets only
+is built on is read through the mount: LCY001 and LCY003 do not ask it for Glacier or Deep
+Archive (objects there need a restore before the mount can read them). Intelligent-Tiering's
+automatic tiers read without a restore, so LCY002 still asks. Buckets only
 build roles reach (CodeBuild, CodePipeline; the pipeline imports the bucket from another stack)
-are artifact stores, asked for expiration.
+are artifact stores, asked for expiration. So are staging buckets: a bucket whose only use is
+an OpenSearch Ingestion pipeline's table-export or dead-letter location holds files derived
+from the table.
 Anything else that should not be tiered is suppressed with a reason in the bucket's `Metadata`.
 """
 
@@ -180,11 +184,14 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
     days may come from a parameter default). A date-based transition counts. A transition on
     another bucket does not. Buckets whose objects expire (whole-bucket rule) within the same
     number of days are exempt: there is nothing left to archive. So are website buckets and
-    CloudFront origins: archived objects cannot be served.
+    CloudFront origins (archived objects cannot be served) and buckets an S3 Files file
+    system is built on (archived objects cannot be read through the mount).
 
     Log-delivery buckets (targets of server access logs, CloudTrail, Config, load-balancer,
-    CloudFront, flow, WAF or log-fed Firehose delivery) and CodePipeline/CodeBuild artifact
-    stores, found through the graph, are asked for an enabled expiration instead
+    CloudFront, flow, WAF or log-fed Firehose delivery, and the replication destinations of
+    such buckets), CodePipeline/CodeBuild artifact stores (and their replicas) and staging
+    buckets (used only as an OpenSearch Ingestion pipeline's table-export or dead-letter
+    location), found through the graph, are asked for an enabled expiration instead
     (`ExpirationInDays` or `ExpirationDate`): their objects lose their use after a while,
     and archiving them only makes a growing bill cheaper. A bucket that only build roles
     (trusted by CodeBuild or CodePipeline) reach is an artifact store too: its pipeline is
@@ -243,7 +250,7 @@ def archive_transition(ctx: Context) -> Iterator[Violation]:
             purpose = ", ".join(sorted(p.value for p in role.purposes & SHORT_LIVED))
             yield from ctx.each_variant(bucket, lambda v, b=bucket, p=purpose: _check_expiry(
                 ctx, b, v, p))
-        elif not role.has(SERVED):
+        elif not (role.has(SERVED) or backs_file_system(ctx, bucket)):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_archive(ctx, b, v))
 
 
@@ -393,7 +400,8 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     `DEEP_ARCHIVE` (any age), or an enabled Intelligent-Tiering configuration with the
     `DEEP_ARCHIVE_ACCESS` tier. Buckets whose objects expire (whole-bucket rule) within
     `archive_after_days` are exempt, and so are website buckets and CloudFront origins (their
-    objects are served), log-delivery buckets and artifact stores (they expire; see LCY001),
+    objects are served), log-delivery buckets, artifact stores and staging buckets (they
+    expire; see LCY001),
     buckets an S3 Files file system is built on (functions read them through the mount, and
     Deep Archive objects need a restore first) and placeholder buckets of macro demos.
 
