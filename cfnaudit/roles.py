@@ -955,6 +955,119 @@ def _has_internet_gateway(ctx: Context, vpc: Resource) -> bool:
         vpc, types=("AWS::EC2::VPCGatewayAttachment",), under=("Properties", "VpcId")))
 
 
+
+TASK_DEFINITION = "AWS::ECS::TaskDefinition"
+FUNCTION_TYPES = (FUNCTION, "AWS::Serverless::Function")
+# Container hosts: their tasks and nodes pull images from registries and call AWS APIs through
+# their own interfaces, like the instances of HOST_TYPES (an ECS service's or task set's group
+# is its `awsvpc` tasks' group; an EKS cluster's group is shared by its node group's template).
+CONTAINER_HOST_TYPES = frozenset({"AWS::ECS::Service", "AWS::ECS::TaskSet", "AWS::EKS::Cluster",
+                                  TASK_DEFINITION})
+ROUTE_TABLE = "AWS::EC2::RouteTable"
+# Whatever of these a VPC has can carry its traffic out of it, toward the internet or a
+# network that reaches it (NAT, transit and peering all need a route or an attachment).
+VPC_EXITS = ("AWS::EC2::VPCGatewayAttachment", "AWS::EC2::TransitGatewayAttachment",
+             "AWS::EC2::TransitGatewayVpcAttachment", "AWS::EC2::VPCPeeringConnection")
+
+
+def internet_unreachable(ctx: Context, group: Resource) -> bool:
+    """The group is in a VPC the stack declares with no way out: no internet or VPN gateway
+    attached, no transit or peering attachment, no NAT gateway and no route on any of its
+    route tables (an S3/DynamoDB gateway endpoint adds its routes without a route resource).
+    Its egress, default or explicit, reaches only the VPC and its endpoints."""
+    vpcs = ctx.targets_at(group, "Properties", "VpcId", types=("AWS::EC2::VPC",))
+    return bool(vpcs) and not any(_vpc_has_exit(ctx, vpc) for vpc in vpcs)
+
+
+def group_users(ctx: Context, group: Resource) -> list[Resource]:
+    """What the group guards: the resources attached to it, except that a function whose
+    `Environment` names the group hands it to what the function launches; when the same
+    environment names an ECS task definition of the stack, that is the task definition
+    (its tasks are run with the group), otherwise nothing the stack shows."""
+    users: dict[str, Resource] = {}
+    for edge in ctx.referrers(group, kinds=("Ref", "GetAtt", "Sub")):
+        source = ctx.template.resources.get(edge.source_id)
+        if source is None or source.type in GROUP_RULES:
+            continue
+        if source.type in FUNCTION_TYPES and edge.under("Properties", "Environment"):
+            for task in ctx.targets_at(source, "Properties", "Environment",
+                                       types=(TASK_DEFINITION,)):
+                users[task.logical_id] = task
+            continue
+        users[source.logical_id] = source
+    return list(users.values())
+
+
+def guards_hosts_or_interfaces(ctx: Context, group: Resource) -> bool:
+    """The group is attached only to hosts, container services, VPC endpoints and managed
+    interfaces: what its egress may reach follows the network's design. Functions, Glue
+    connections and other serverless code are not among them: their group is the one place
+    their data path is written down."""
+    attached = group_users(ctx, group)
+    allowed = HOST_TYPES | CONTAINER_HOST_TYPES | MANAGED_INTERFACE_TYPES | {VPC_ENDPOINT}
+    return bool(attached) and all(r.type in allowed for r in attached)
+
+
+def _vpc_has_exit(ctx: Context, vpc: Resource) -> bool:
+    if ctx.referring_resources(vpc, types=VPC_EXITS):
+        return True
+    subnets = ctx.referring_resources(vpc, types=("AWS::EC2::Subnet",))
+    if any(ctx.referring_resources(s, types=("AWS::EC2::NatGateway",)) for s in subnets):
+        return True
+    tables = ctx.referring_resources(vpc, types=(ROUTE_TABLE,))
+    return any(ctx.referring_resources(t, types=("AWS::EC2::Route",)) for t in tables)
+
+
+def hosts_needing_internet(ctx: Context, group: Resource) -> bool:
+    """The group is attached to general-purpose or container hosts (HOST_TYPES,
+    CONTAINER_HOST_TYPES), besides managed interfaces, and no interface VPC endpoint serves
+    them: none is declared in the group's VPC (any VPC when the group names none), or every
+    host sits in a public subnet, whose traffic leaves through the internet gateway whatever
+    endpoints other subnets use. Such hosts reach registries, package repositories and AWS
+    APIs through the internet, which is what their egress is for."""
+    attached = group_users(ctx, group)
+    hosts = [r for r in attached if r.type in HOST_TYPES or r.type in CONTAINER_HOST_TYPES]
+    if not hosts or any(r.type not in MANAGED_INTERFACE_TYPES and r not in hosts
+                        for r in attached):
+        return False
+    return not _interface_endpoints_in_vpc(ctx, group) or all(
+        _in_public_subnet(ctx, host) for host in hosts)
+
+
+def _interface_endpoints_in_vpc(ctx: Context, group: Resource) -> bool:
+    vpc = group.properties.get("VpcId")
+    return any(resolve(e.properties.get("VpcEndpointType", "Gateway"), ctx.template)
+               == "Interface" and (vpc is None or e.properties.get("VpcId") == vpc)
+               for e in ctx.template.of_type(VPC_ENDPOINT))
+
+
+def _in_public_subnet(ctx: Context, host: Resource) -> bool:
+    """An instance whose subnet (declared in the stack) routes to an internet gateway."""
+    subnets = ctx.targets_at(host, "Properties", "SubnetId", types=("AWS::EC2::Subnet",))
+    return bool(subnets) and all(_routes_to_internet_gateway(ctx, s) for s in subnets)
+
+
+def _routes_to_internet_gateway(ctx: Context, subnet: Resource) -> bool:
+    for association in ctx.referring_resources(
+            subnet, types=("AWS::EC2::SubnetRouteTableAssociation",)):
+        for table in ctx.targets_at(association, "Properties", "RouteTableId",
+                                    types=(ROUTE_TABLE,)):
+            for route in ctx.referring_resources(table, types=("AWS::EC2::Route",)):
+                if ctx.targets_at(route, "Properties", "GatewayId",
+                                  types=("AWS::EC2::InternetGateway",)):
+                    return True
+    return False
+
+
+def private_entry(ctx: Context, group: Resource) -> bool:
+    """The group guards only load balancers with `Scheme: internal`: they have private
+    addresses only, so no connection from the internet reaches them, whatever the VPC (one
+    the stack declares or a parameter)."""
+    attached = group_attachments(ctx, group)
+    return bool(attached) and all(
+        r.type in BALANCERS and resolve(r.properties.get("Scheme", "internet-facing"),
+                                        ctx.template) == "internal" for r in attached)
+
 # A VPC or subnet CIDR block is between /16 and /28: it never spans the internet.
 _NETWORK_RANGE_NAME = re.compile(r"(?i).*(?:vpc|subnet).*(?:cidr|range|block).*")
 _ANYWHERE = ("0.0.0.0/0", "::/0")
@@ -1072,6 +1185,20 @@ def _known_name(value: Any, template: Template, published: frozenset[str]) -> bo
 _RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)", re.I)
 _UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
 _EVERY_N = re.compile(r"(?:\*|0)/(\d+)")
+
+
+def evaluates_config_rule(ctx: Context, invoker: Invoker) -> bool:
+    """The invoker is an AWS Config rule (or a permission for Config): it asks the function
+    for one compliance evaluation, which Config shows as missing when lost and re-runs on
+    the next change or periodic evaluation (or on demand): nothing is lost for good."""
+    source = ctx.template.resources.get(invoker.source)
+    if source is None:
+        return False
+    if source.type == "AWS::Config::ConfigRule":
+        return True
+    return source.type == PERMISSION and _service(
+        resolve(source.properties.get("Principal"), ctx.template),
+        source.properties.get("Principal")) == "config"
 
 
 def schedule_minutes(ctx: Context, invoker: Invoker) -> float | None:

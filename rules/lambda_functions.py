@@ -28,6 +28,7 @@ from cfnaudit.rule import (
     Severity,
     Unresolved,
     Violation,
+    evaluates_config_rule,
     fold,
     is_no_value,
     list_or_empty,
@@ -41,7 +42,8 @@ FUNCTION = "AWS::Lambda::Function"
 INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
 MAPPING = "AWS::Lambda::EventSourceMapping"
 ALIASES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
-ASYNC_OPTIONS = {"without_invoker": False, "frequent_schedule_minutes": 15}
+ASYNC_OPTIONS = {"without_invoker": False, "frequent_schedule_minutes": 15,
+                 "config_rule_evaluations": False}
 
 
 # ----------------------------------------------------------------------- shared helpers
@@ -132,11 +134,12 @@ def _async_invoker(ctx: Context, function: Resource) -> str | None:
     """What invokes the function asynchronously, e.g. "S3 notifications of `Raw`"; with
     `without_invoker`, also "nothing in the template" for a function no one invokes."""
     role = ctx.role(function)
-    invoked = [i for i in role.invoked(Invocation.ASYNC) if not _frequent_schedule(ctx, i)]
+    invoked = [i for i in role.invoked(Invocation.ASYNC)
+               if not _frequent_schedule(ctx, i) and not _rerun_evaluation(ctx, i)]
     if invoked:
         return invoked[0].label
     if role.invoked(Invocation.ASYNC):
-        return None  # only schedules whose next run soon redoes a lost one
+        return None  # only schedules or Config rules whose next run redoes a lost one
     if not role.invokers and ctx.option("without_invoker"):
         return "an invoker outside the template (nothing in it invokes the function)"
     return None
@@ -148,6 +151,12 @@ def _frequent_schedule(ctx: Context, invoker: Invoker) -> bool:
     limit = whole_number(ctx.option("frequent_schedule_minutes"))
     minutes = schedule_minutes(ctx, invoker)
     return minutes is not None and isinstance(limit, int) and minutes <= limit
+
+
+def _rerun_evaluation(ctx: Context, invoker: Invoker) -> bool:
+    """A Config rule's evaluation: a lost one is shown as missing and re-run by Config, so it
+    counts only under `config_rule_evaluations`."""
+    return not ctx.option("config_rule_evaluations") and evaluates_config_rule(ctx, invoker)
 
 
 def _check_async(ctx: Context, function: Resource,
@@ -244,6 +253,10 @@ def async_failure_destination(ctx: Context) -> Iterator[Violation]:
       asynchronous invoker: a lost run is superseded by the next one within minutes, as
       with a periodic sweeper. A nightly or hourly batch still counts: its lost run is lost
       work. Set 0 to count every schedule.
+    - `config_rule_evaluations` (default false): also count an AWS Config custom rule as an
+      asynchronous invoker. By default it does not: a lost invocation is one compliance
+      evaluation, which Config shows as missing and runs again on the next configuration
+      change, period or `StartConfigRulesEvaluation`; no work is lost.
 
     ## Known problems
     SNS subscriptions and EventBridge targets that name the function by a literal ARN are not
@@ -343,6 +356,8 @@ def async_retry_bounds(ctx: Context) -> Iterator[Violation]:
       invokes.
     - `frequent_schedule_minutes` (default 15): schedules firing at least this often do not
       count as asynchronous invokers (see LMB001).
+    - `config_rule_evaluations` (default false): also count AWS Config custom rules as
+      asynchronous invokers (see LMB001).
 
     ## References
     - [Configuring error handling for asynchronous invocation](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)

@@ -29,10 +29,14 @@ from cfnaudit.rule import (
     Violation,
     excludes_anywhere,
     fold,
-    hosts_without_endpoints,
+    group_users,
+    guards_hosts_or_interfaces,
+    hosts_needing_internet,
     internal_entry,
+    internet_unreachable,
     is_no_value,
     opens_no_connections,
+    private_entry,
     rule,
 )
 
@@ -102,11 +106,21 @@ def _open_source(ctx: Context, entry: Mapping[str, Any], scenario: Scenario,
         if isinstance(value, Unresolved):
             return None, Violation(f"`{key}` cannot be checked because {value.reason}",
                                    (*path, key), severity=Severity.WARNING)
-        if str(value).strip() == anywhere:
+        text = str(value).strip()
+        if _whole_internet(text, anywhere):
+            shown = anywhere if text == anywhere else f"{text} (a /0 prefix: {anywhere})"
             if isinstance(name, str) and name in ctx.template.parameters:
-                return f"{anywhere} (parameter `{name}`)", None
-            return anywhere, None
+                return f"{shown} (parameter `{name}`)", None
+            return shown, None
     return None, None
+
+
+def _whole_internet(text: str, anywhere: str) -> bool:
+    """A /0 prefix is the whole address space whatever its address bits: EC2 masks the host
+    bits of a rule's CIDR (`192.168.1.0/0` is stored as `0.0.0.0/0`)."""
+    address, _, prefix = text.partition("/")
+    family_ok = (":" in address) == (":" in anywhere)
+    return text == anywhere or (family_ok and bool(address) and prefix.strip() == "0")
 
 
 def _ports(ctx: Context, entry: Mapping[str, Any], protocol: str,
@@ -124,6 +138,11 @@ def _ports(ctx: Context, entry: Mapping[str, Any], protocol: str,
     if first < 0 or last < 0 or protocol not in ("tcp", "udp"):
         return None if protocol in ("tcp", "udp") else (first, last)
     return first, last
+
+
+def _cidr_key(source: str) -> str:
+    """The property an open source was read from: only an IPv6 range holds a colon."""
+    return "CidrIpv6" if ":" in source.split(" ", 1)[0] else "CidrIp"
 
 
 def _describe_ports(protocol: str, ports: tuple[int, int] | None) -> str:
@@ -154,9 +173,11 @@ def security_group_open_ingress(ctx: Context) -> Iterator[Violation]:
     or classic `AWS::ElasticLoadBalancing::LoadBalancer` whose `Scheme` is
     `internet-facing`, the default): accepting web traffic from anyone is its purpose. Any
     other port open to the internet on such a group is still reported. The same holds for
-    a group that guards only entry points with private addresses (load balancers with
-    `Scheme: internal`, interface VPC endpoints) in a VPC the stack declares without an
-    internet gateway: no connection from the internet can reach them. A CIDR that cannot
+    a group that guards only load balancers with `Scheme: internal` (they have private
+    addresses only, whatever the VPC), or only such load balancers and interface VPC
+    endpoints in a VPC the stack declares without an internet gateway: no connection from
+    the internet can reach them. Any `/0` prefix is the whole internet, whatever its
+    address bits (EC2 masks them: `192.168.1.0/0` is stored as `0.0.0.0/0`). A CIDR that cannot
     be determined is reported as a warning saying why, except a parameter that cannot be
     the internet: its name says it holds a VPC's or subnet's block (`PeerVPCCIDR`; such
     blocks are /16 to /28), or its `AllowedValues`/`AllowedPattern` reject `0.0.0.0/0`.
@@ -228,7 +249,7 @@ def _public_entry(ctx: Context, group_id: str | None) -> bool:
     or an entry point no internet connection can reach (`internal_entry`)."""
     group = ctx.template.resources.get(group_id) if group_id else None
     return group is not None and (ctx.role(group).has(Purpose.PUBLIC_ENTRY)
-                                  or internal_entry(ctx, group))
+                                  or internal_entry(ctx, group) or private_entry(ctx, group))
 
 
 def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenario,
@@ -238,7 +259,7 @@ def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenar
         yield replace(unknown, message=f"{noun}'s ingress {unknown.message}")
     if source is None:
         return
-    where = (*path, "CidrIp" if source.startswith("0.0.0.0/0") else "CidrIpv6")
+    where = (*path, _cidr_key(source))
     protocol = _protocol(ctx, entry, scenario)
     if isinstance(protocol, Unresolved):
         yield Violation(f"{noun} allows traffic from {source} on a protocol that cannot be "
@@ -261,7 +282,7 @@ def _ingress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenar
 
 @rule(code="SG002", name="security-group-unrestricted-egress", severity=Severity.ERROR,
       category="security-group-open", resource_types=(GROUP, EGRESS),
-      options={"flag_default_egress": True}, security=True)
+      options={"flag_default_egress": True, "flag_unattached": False}, security=True)
 def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     """Security group lets all traffic out to the whole internet.
 
@@ -283,9 +304,17 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     open no connections (EFS and S3 Files mount targets, Amazon MQ brokers, RDS, DocumentDB,
     ElastiCache, MemoryDB, Redshift, OpenSearch, MSK, load balancers; the group of VPC
     endpoints stays in scope, as the network's entry to AWS services), and
-    groups of general-purpose hosts (instances, launch configurations and templates, Batch
-    compute environments) in a stack without interface VPC endpoints: they install packages
-    and pull images from the internet. A group that a restricting standalone
+    groups of general-purpose and container hosts (instances, launch configurations and
+    templates, Batch compute environments, ECS services, task sets and the task definitions a
+    function runs with the group, EKS clusters) that no interface VPC endpoint serves: none
+    is declared in the group's VPC, or every host sits in a public subnet (routed to an
+    internet gateway). They install packages and pull images from the internet. Groups of
+    hosts, containers, endpoints and managed interfaces in a VPC the stack declares with no
+    way out (no internet or VPN gateway, NAT, transit or peering attachment, and no route)
+    are left out too: their egress reaches only the VPC. A function's group stays in scope
+    there: it is the one place its data path is written, and a route added later changes
+    nothing in it. A group attached to nothing in the stack is asked only under
+    `flag_unattached`. A group that a restricting standalone
     `AWS::EC2::SecurityGroupEgress` rule targets (anything but all traffic to anywhere) still
     has its missing inline egress reported whatever it guards: the author meant to restrict
     it and EC2's default rule undoes that.
@@ -305,6 +334,16 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
           SecurityGroupEgress:
             - IpProtocol: "-1"
               CidrIp: 0.0.0.0/0
+      Function:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.12
+          Handler: index.handler
+          Role: arn:aws:iam::123456789012:role/fn
+          Code: {ZipFile: "def handler(e, c): pass"}
+          VpcConfig:
+            SubnetIds: [subnet-0123456789abcdef0]
+            SecurityGroupIds: [!Ref FunctionGroup]
     ```
 
     ## Use instead
@@ -319,6 +358,16 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
               FromPort: 443
               ToPort: 443
               CidrIp: 10.0.0.0/16
+      Function:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.12
+          Handler: index.handler
+          Role: arn:aws:iam::123456789012:role/fn
+          Code: {ZipFile: "def handler(e, c): pass"}
+          VpcConfig:
+            SubnetIds: [subnet-0123456789abcdef0]
+            SecurityGroupIds: [!Ref FunctionGroup]
     ```
 
     ## Options
@@ -326,6 +375,10 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
       inline egress and so keep EC2's default allow-all egress rule. To keep a group without
       egress, declare a rule that matches nothing useful, e.g.
       `{IpProtocol: "-1", CidrIp: 127.0.0.1/32}`.
+    - `flag_unattached` (default `false`): also report groups attached to nothing in the
+      stack (a spare group of a VPC scaffold, a group exported for other stacks, one a
+      function hands to what it launches without the stack showing what): what they will
+      guard is unknown here.
 
     ## Known problems
     tcp or udp rules covering every port to `0.0.0.0/0` are not reported; only all-protocol
@@ -371,8 +424,11 @@ def _allows_everything(entry: Mapping[str, Any]) -> bool:
 
 def _egress_outside_scope(ctx: Context, group: Resource) -> bool:
     """Open egress is not this group's risk: it guards only managed interfaces that open no
-    connections, or hosts that need the internet because the stack gives them no endpoints."""
-    return opens_no_connections(ctx, group) or hosts_without_endpoints(ctx, group)
+    connections, or hosts that need the internet because no endpoint serves them, or hosts
+    and interfaces in a VPC with no way out, or (unless `flag_unattached`) nothing at all."""
+    return opens_no_connections(ctx, group) or hosts_needing_internet(ctx, group) \
+        or (guards_hosts_or_interfaces(ctx, group) and internet_unreachable(ctx, group)) \
+        or (not ctx.option("flag_unattached") and not group_users(ctx, group))
 
 
 def _egress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenario,
@@ -387,8 +443,7 @@ def _egress(ctx: Context, noun: str, entry: Mapping[str, Any], scenario: Scenari
         yield Violation(f"{noun}'s egress protocol cannot be checked because {protocol.reason}",
                         (*path, "IpProtocol"))
     elif protocol == "all":
-        key = "CidrIp" if source.startswith("0.0.0.0/0") else "CidrIpv6"
-        yield Violation(f"{noun} allows all traffic out to {source}", (*path, key))
+        yield Violation(f"{noun} allows all traffic out to {source}", (*path, _cidr_key(source)))
 
 
 def _default_egress(noun: str, group: Resource, properties: Mapping[str, Any]
