@@ -59,7 +59,7 @@ class Verdict:
     about_message: bool
     source: str  # the verdict file, for messages
     by_message: bool = False  # another verdict names the same finding with another message
-    reading: int = 1  # 1: read before the precision work; 2: read again after it
+    reading: int = 1  # 1: before the precision work; 2: after the first fixes; 3: final code
 
     @property
     def needs_corpus(self) -> bool:
@@ -183,23 +183,41 @@ def _triple(tally: Counter[str]) -> str:
     return f"{tally['true']} / {tally['inapplicable']} / {tally['false']}"
 
 
+READINGS = {
+    1: "findings of {commit}, before the precision work, at least ten per rule",
+    2: "findings after the first round of fixes that the first reading did not cover, about "
+       "five per rule; most of its problems were fixed afterwards",
+    3: "findings of the final code that no earlier reading covered, four per rule, chosen "
+       "among the rules that print the most",
+}
+
+
 def render(verdicts: Sequence[Verdict], open_entries: Sequence[Verdict], counts: Counter[str],
            scanned: int) -> str:
     before = json.loads(BEFORE.read_text(encoding="utf-8"))
     old: dict[str, int] = before["counts"]
-    first = _tally(v for v in verdicts if v.reading == 1)
-    second = _tally([*(v for v in verdicts if v.reading == 2), *open_entries])
-    codes = sorted(set(old) | set(counts) | set(first) | set(second))
+    every = [*verdicts, *open_entries]
+    readings = {n: _tally(v for v in every if v.reading == n) for n in READINGS}
+    codes = sorted(set(old) | set(counts) | {c for t in readings.values() for c in t})
     rows = [f"| {code} | {old.get(code, 0)} | {counts.get(code, 0)} | "
-            f"{_triple(first.get(code, Counter()))} | {_share(first.get(code, Counter()))} | "
-            f"{_triple(second.get(code, Counter()))} | {_share(second.get(code, Counter()))} |"
+            + " | ".join(f"{_triple(readings[n].get(code, Counter()))}" for n in READINGS)
+            + f" | {_share(readings[1].get(code, Counter()))} | "
+            f"{_share(readings[3].get(code, Counter()) or readings[2].get(code, Counter()))} |"
             for code in codes]
     total_before, total_after = sum(old.values()), sum(counts.values())
-    one = sum(first.values(), Counter())
-    two = sum(second.values(), Counter())
-    weighted = _weighted(second, counts)
-    still_open = [f"- {v.code} `{v.file}` `{v.resource}`: {v.verdict}, {v.reason}"
-                  for v in open_entries]
+    summary = []
+    for n, what in READINGS.items():
+        tally = sum(readings[n].values(), Counter())
+        if not tally:
+            continue
+        summary.append(
+            f"- Reading {n} ({what.format(commit=before['commit'])}): "
+            f"**{sum(tally.values())}** judged, {tally['true']} true, {tally['inapplicable']} "
+            f"inapplicable, {tally['false']} false: {_share(tally)} per judged finding, "
+            f"{_weighted(readings[n], counts if n > 1 else Counter(old))} weighted by each "
+            f"judged rule's corpus count.")
+    still_open = [f"- {v.code} `{v.file}` `{v.resource}` (reading {v.reading}): {v.verdict}, "
+                  f"{v.reason}" for v in open_entries]
     lines = [
         "# Precision",
         "",
@@ -214,24 +232,20 @@ def render(verdicts: Sequence[Verdict], open_entries: Sequence[Verdict], counts:
         f"- Corpus findings now: **{total_after}** on {scanned} templates "
         f"({total_after / max(scanned, 1):.1f} per template), "
         f"{100 * (total_before - total_after) / max(total_before, 1):.0f}% fewer.",
-        f"- First reading (findings of {before['commit']}, at least ten per rule): "
-        f"**{sum(one.values())}** judged, {one['true']} true, {one['inapplicable']} "
-        f"inapplicable, {one['false']} false: {_share(one)} precision.",
-        f"- Second reading (findings of the current code that the first did not cover, about "
-        f"five per rule): **{sum(two.values())}** judged, {two['true']} true, "
-        f"{two['inapplicable']} inapplicable, {two['false']} false: {_share(two)} precision "
-        f"per judged finding, {weighted} weighted by each rule's corpus count.",
+        *summary,
         "",
         "A verdict is `true` when the message is true of the template and a reviewer would act",
         "on it, `inapplicable` when it is true to the letter but pointless for that resource,",
         "`false` when the message is untrue of the template; precision is the share judged",
-        "`true`. Every `false` and `inapplicable` finding of both readings is gone now, except",
-        "the open ones listed below, and every `true` one is still reported (the test checks",
-        "both). Counts are true / inapplicable / false.",
+        "`true` (the weighted figure counts each rule by how many findings it prints, so it",
+        "estimates the share of all printed findings a reviewer would act on). Every `false`",
+        "and `inapplicable` finding of all readings is gone now, except the open ones listed",
+        "below, and every `true` one is still reported (the test checks both). Counts are",
+        "true / inapplicable / false; \"precision now\" is the latest reading of the rule.",
         "",
-        "| rule | corpus before | corpus now | first reading | precision | second reading "
-        "| precision |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| rule | corpus before | corpus now | reading 1 | reading 2 | reading 3 "
+        "| precision before | precision now |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
         "",
         "## Open",
