@@ -13,6 +13,9 @@ import pytest
 from cfnaudit.api import Config, Report, audit
 from cfnaudit.cli import main
 from cfnaudit.decode import decode_text
+from cfnaudit.graph import ResourceGraph
+from cfnaudit.intrinsics import Scenarios
+from cfnaudit.rule import Context, Rule, Severity
 from cfnaudit.template import Template, build_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +40,14 @@ PARAM = re.compile(r"^#\s*param:\s*(\w+)=(.*)$", re.MULTILINE)
 
 def template_from(text: str, file: str = "t.yaml") -> Template:
     return build_template(decode_text(textwrap.dedent(text)), file)
+
+
+def context_from(text: str) -> Context:
+    """A rule context over a snippet, for testing what the core answers rules (roles...)."""
+    template = template_from(text)
+    meta = Rule(code="TST001", name="t", severity=Severity.INFO, category="s3-versioning",
+                docs="", check=None)
+    return Context(template, ResourceGraph(template), {}, meta, Scenarios(template))
 
 
 def scan_text(tmp_path: Path, text: str, name: str = "t.yaml", **config: Any) -> Report:

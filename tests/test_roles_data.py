@@ -4,10 +4,8 @@ path, log targets named by the same parameter, tables of passing records, epheme
 from __future__ import annotations
 
 import pytest
-from helpers import template_from
+from helpers import context_from
 
-from cfnaudit.graph import ResourceGraph
-from cfnaudit.intrinsics import Scenarios
 from cfnaudit.roles import (
     Purpose,
     backs_file_system,
@@ -19,14 +17,11 @@ from cfnaudit.roles import (
     timestream_keeps_days,
     used_only_by_builds,
 )
-from cfnaudit.rule import Context, Resource, Rule, Severity
+from cfnaudit.rule import Context, Resource
 
 
 def _context(text: str) -> Context:
-    template = template_from(text)
-    meta = Rule(code="TST001", name="t", severity=Severity.INFO, category="s3-versioning",
-                docs="", check=None)
-    return Context(template, ResourceGraph(template), {}, meta, Scenarios(template))
+    return context_from(text)
 
 
 def _resource(ctx: Context, logical_id: str) -> Resource:

@@ -5,10 +5,8 @@ and Config rules as invokers."""
 from __future__ import annotations
 
 import pytest
-from helpers import template_from
+from helpers import context_from
 
-from cfnaudit.graph import ResourceGraph
-from cfnaudit.intrinsics import Scenarios
 from cfnaudit.roles import (
     Invocation,
     evaluates_config_rule,
@@ -17,14 +15,11 @@ from cfnaudit.roles import (
     internet_unreachable,
     private_entry,
 )
-from cfnaudit.rule import Context, Resource, Rule, Severity
+from cfnaudit.rule import Context, Resource
 
 
 def _context(text: str) -> Context:
-    template = template_from(text)
-    meta = Rule(code="TST001", name="t", severity=Severity.INFO, category="s3-versioning",
-                docs="", check=None)
-    return Context(template, ResourceGraph(template), {}, meta, Scenarios(template))
+    return context_from(text)
 
 
 def _resource(ctx: Context, logical_id: str) -> Resource:

@@ -4,10 +4,7 @@ objects are written once or do not last (BKT007): cfnaudit/roles.py."""
 from __future__ import annotations
 
 import pytest
-from helpers import template_from
 
-from cfnaudit.graph import ResourceGraph
-from cfnaudit.intrinsics import Scenarios
 from cfnaudit.roles import (
     expires_everything_within,
     key_used_only_inside,
@@ -16,14 +13,11 @@ from cfnaudit.roles import (
     receives_firehose_backup,
     used_only_at_deploy,
 )
-from cfnaudit.rule import Context, Resource, Rule, Severity
+from cfnaudit.rule import Context, Resource
 
 
 def _context(text: str) -> Context:
-    template = template_from(text)
-    meta = Rule(code="TST001", name="t", severity=Severity.INFO, category="outputs",
-                docs="", check=None)
-    return Context(template, ResourceGraph(template), {}, meta, Scenarios(template))
+    return context_from(text)
 
 
 def _resource(ctx: Context, logical_id: str) -> Resource:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from helpers import template_from
+from helpers import context_from
 
-from cfnaudit.graph import ResourceGraph
-from cfnaudit.intrinsics import Scenarios
 from cfnaudit.roles import Purpose, stores_under_key
-from cfnaudit.rule import Context, Rule, Severity
+from cfnaudit.rule import Context
 
 
 def _context(text: str) -> Context:
-    template = template_from(text)
-    meta = Rule(code="TST001", name="t", severity=Severity.INFO, category="s3-versioning",
-                docs="", check=None)
-    return Context(template, ResourceGraph(template), {}, meta, Scenarios(template))
+    return context_from(text)
 
 
 REPLICAS = """

@@ -5,10 +5,8 @@ often a schedule fires."""
 from __future__ import annotations
 
 import pytest
-from helpers import template_from
+from helpers import context_from
 
-from cfnaudit.graph import ResourceGraph
-from cfnaudit.intrinsics import Scenarios
 from cfnaudit.roles import (
     Invocation,
     excludes_anywhere,
@@ -18,14 +16,11 @@ from cfnaudit.roles import (
     opens_no_connections,
     schedule_minutes,
 )
-from cfnaudit.rule import Context, Resource, Rule, Severity
+from cfnaudit.rule import Context, Resource
 
 
 def _context(text: str) -> Context:
-    template = template_from(text)
-    meta = Rule(code="TST001", name="t", severity=Severity.INFO, category="s3-versioning",
-                docs="", check=None)
-    return Context(template, ResourceGraph(template), {}, meta, Scenarios(template))
+    return context_from(text)
 
 
 def _resource(ctx: Context, logical_id: str) -> Resource:

@@ -4,12 +4,10 @@ happens to name an execution, and websocket connection-id tables with or without
 from __future__ import annotations
 
 import pytest
-from helpers import template_from
+from helpers import context_from
 
-from cfnaudit.graph import ResourceGraph
-from cfnaudit.intrinsics import Scenarios
 from cfnaudit.roles import holds_passing_records, is_connection_table, named_as_results
-from cfnaudit.rule import Context, Rule, Severity
+from cfnaudit.rule import Context
 
 TABLES = """
 Parameters:
@@ -53,10 +51,7 @@ Resources:
 
 
 def _context() -> Context:
-    template = template_from(TABLES)
-    meta = Rule(code="TST001", name="t", severity=Severity.INFO, category="s3-versioning",
-                docs="", check=None)
-    return Context(template, ResourceGraph(template), {}, meta, Scenarios(template))
+    return context_from(TABLES)
 
 
 @pytest.mark.parametrize(("table", "results", "passing_by_key", "connection"), [
