@@ -4,6 +4,7 @@ objects are written once or do not last (BKT007): cfnaudit/roles.py."""
 from __future__ import annotations
 
 import pytest
+from helpers import context_from
 
 from cfnaudit.roles import (
     expires_everything_within,
