@@ -20,6 +20,7 @@ import io
 import json
 import math
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -405,9 +406,35 @@ def drop(rng: random.Random, data: dict[str, Any]) -> str:
     return f"{'.'.join(map(str, path))} dropped"
 
 
+# Values that stress what lies between a rule and the report: a lone UTF-16 surrogate (written
+# as the JSON escape `\ud800`), an integer of 5,000 digits (over Python's conversion limit)
+# and JSON text nested thousands deep inside a string. Markers are replaced in the written text.
+HUGE = "@@huge-number@@"
+SURROGATE = "@@lone-surrogate@@"
+EXTREMES: list[Any] = [HUGE, SURROGATE, f"x{SURROGATE}y", "[" * 3000 + "]" * 3000,
+                       '{"a":' * 2000 + "1" + "}" * 2000]
+
+
+def extreme(rng: random.Random, data: dict[str, Any]) -> str:
+    """A value, or a resource's logical id, that no output can encode or no parser can nest."""
+    resources = data.get("Resources")
+    if isinstance(resources, dict) and resources and rng.random() < 0.3:
+        logical_id = rng.choice(list(resources))
+        renamed = f"{logical_id}{SURROGATE}"
+        resources[renamed] = resources.pop(logical_id)
+        return f"Resources.{logical_id} renamed to {renamed!r}"
+    paths = _property_paths(data) or _paths(data)
+    if not paths:
+        return "empty"
+    path = rng.choice(paths)
+    value = rng.choice(EXTREMES)
+    _set(data, path, value)
+    return f"{'.'.join(map(str, path))} = {value[:40]!r}"
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     resource_attribute, property_shape, top_property, wrap_if, policy_part, number, intrinsic,
-    parameter, section, odd_key, json_string, drop)
+    parameter, section, odd_key, json_string, drop, extreme)
 
 
 def mutant(seeds: list[Seed], number_: int) -> tuple[Seed, dict[str, Any], list[str], bool]:
@@ -430,9 +457,16 @@ def mutant(seeds: list[Seed], number_: int) -> tuple[Seed, dict[str, Any], list[
 
 
 def _text(data: dict[str, Any], as_yaml: bool) -> str:
+    digits = "9" * 5000
     if as_yaml:
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=200)
-    return json.dumps(data, indent=1, default=str)
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=200)
+        for quote in ("'", '"', ""):
+            text = text.replace(f"{quote}{HUGE}{quote}", digits)
+        # A plain scalar holding the marker becomes a double-quoted one with the escape.
+        return re.sub(rf"([^\s'\"]*){re.escape(SURROGATE)}([^\s:'\"]*)",
+                      lambda m: f'"{m.group(1)}\\ud800{m.group(2)}"', text)
+    text = json.dumps(data, indent=1, default=str)
+    return text.replace(f'"{HUGE}"', digits).replace(SURROGATE, "\\ud800")
 
 
 def _engine_crashes(text: str, file: str) -> list[str]:
@@ -477,7 +511,7 @@ def run_fuzz(seeds: list[Seed], numbers: range, tmp_path: Path) -> Iterator[str]
         if crashes:
             yield _failure(number_, seed, done, text, "CFA003: " + "\n".join(crashes))
             continue
-        if number_ % CLI_EVERY == 0:
+        if number_ % CLI_EVERY == 0 or any("extreme" in step for step in done):
             path = tmp_path / ("mutant.yaml" if as_yaml else "mutant.json")
             path.write_text(text, encoding="utf-8")
             code, errors = _cli(path)
