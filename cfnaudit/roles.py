@@ -877,6 +877,28 @@ def stores_under_key(ctx: Context, key: Resource) -> list[Resource] | None:
     return [r for i, r in ctx.template.resources.items() if i in found]
 
 
+def _key_handles(ctx: Context, key: Resource) -> list[Resource]:
+    return [key, *ctx.referring_resources(key, types=("AWS::KMS::Alias",),
+                                          under=("Properties", "TargetKeyId"))]
+
+
+def key_exported(ctx: Context, key: Resource) -> bool:
+    """An output publishes the key or one of its aliases: other stacks may encrypt with it."""
+    handles = {("Resources", h.logical_id) for h in _key_handles(ctx, key)}
+    return any(edge.target in handles for edge in ctx.graph.output_edges())
+
+
+def stack_stores_under_key(ctx: Context, key: Resource) -> list[Resource]:
+    """The stores of the stack that `key` encrypts (directly or through an alias), in
+    template order, whatever else uses the key: what a message can name even when
+    `stores_under_key` cannot vouch for every use."""
+    found = {edge.source_id for handle in _key_handles(ctx, key)
+             for edge in ctx.referrers(handle, kinds=("Ref", "GetAtt", "Sub"))
+             if any(ctx.template.resources[edge.source_id].type == t and edge.under(*under)
+                    for t, under in KEY_STORE_EDGES)}
+    return [r for i, r in ctx.template.resources.items() if i in found and r is not key]
+
+
 # ------------------------------------------------------------- what a security group guards
 
 VPC_ENDPOINT = "AWS::EC2::VPCEndpoint"
