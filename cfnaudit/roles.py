@@ -14,6 +14,7 @@ computed on first use and kept. `Context.role(resource)` is the rule-facing entr
 from __future__ import annotations
 
 import enum
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -876,6 +877,28 @@ def stores_under_key(ctx: Context, key: Resource) -> list[Resource] | None:
     return [r for i, r in ctx.template.resources.items() if i in found]
 
 
+def _key_handles(ctx: Context, key: Resource) -> list[Resource]:
+    return [key, *ctx.referring_resources(key, types=("AWS::KMS::Alias",),
+                                          under=("Properties", "TargetKeyId"))]
+
+
+def key_exported(ctx: Context, key: Resource) -> bool:
+    """An output publishes the key or one of its aliases: other stacks may encrypt with it."""
+    handles = {("Resources", h.logical_id) for h in _key_handles(ctx, key)}
+    return any(edge.target in handles for edge in ctx.graph.output_edges())
+
+
+def stack_stores_under_key(ctx: Context, key: Resource) -> list[Resource]:
+    """The stores of the stack that `key` encrypts (directly or through an alias), in
+    template order, whatever else uses the key: what a message can name even when
+    `stores_under_key` cannot vouch for every use."""
+    found = {edge.source_id for handle in _key_handles(ctx, key)
+             for edge in ctx.referrers(handle, kinds=("Ref", "GetAtt", "Sub"))
+             if any(ctx.template.resources[edge.source_id].type == t and edge.under(*under)
+                    for t, under in KEY_STORE_EDGES)}
+    return [r for i, r in ctx.template.resources.items() if i in found and r is not key]
+
+
 # ------------------------------------------------------------- what a security group guards
 
 VPC_ENDPOINT = "AWS::EC2::VPCEndpoint"
@@ -1067,6 +1090,75 @@ def private_entry(ctx: Context, group: Resource) -> bool:
     return bool(attached) and all(
         r.type in BALANCERS and resolve(r.properties.get("Scheme", "internet-facing"),
                                         ctx.template) == "internal" for r in attached)
+
+# Properties naming the subnets a resource's interfaces are placed in.
+SUBNET_KEYS = frozenset({"SubnetId", "SubnetIds", "Subnets", "VPCZoneIdentifier"})
+
+
+def in_subnets_without_exit(ctx: Context, group: Resource) -> bool:
+    """Everything the group guards names its subnets, each one the stack declares and
+    associates only with route tables whose routes all lead to private address ranges (no
+    0.0.0.0/0 to an internet or NAT gateway, no route propagated from a VPN gateway): its
+    egress reaches the VPC and its endpoints, even when another route table of the same VPC
+    is public. A subnet the stack does not declare or associate is not known to be private."""
+    users = group_users(ctx, group)
+    return bool(users) and all(
+        (subnets := _subnets_of(ctx, user)) and all(_routes_stay_private(ctx, s) for s in subnets)
+        for user in users)
+
+
+def _subnets_of(ctx: Context, resource: Resource) -> list[Resource] | None:
+    """The declared subnets a resource names, or None when it names none or one the stack
+    does not declare (a parameter, a literal id, an import)."""
+    found: list[Resource] = []
+
+    def walk(value: Any, under_subnet_key: bool) -> bool:
+        if isinstance(value, dict) and not under_subnet_key:
+            return all(walk(v, k in SUBNET_KEYS) for k, v in value.items())
+        if isinstance(value, list):
+            return all(walk(v, under_subnet_key) for v in value)
+        if not under_subnet_key:
+            return True
+        target = ctx.ref_target(value)
+        subnet = ctx.template.resources.get(target) if target else None
+        if subnet is None or subnet.type != "AWS::EC2::Subnet":
+            return False
+        found.append(subnet)
+        return True
+
+    return found if walk(resource.properties, False) and found else None
+
+
+def _routes_stay_private(ctx: Context, subnet: Resource) -> bool:
+    associations = ctx.referring_resources(
+        subnet, types=("AWS::EC2::SubnetRouteTableAssociation",), under=("Properties", "SubnetId"))
+    if not associations:
+        return False  # the VPC's main route table, which the stack cannot see
+    for association in associations:
+        target = ctx.ref_target(association.properties.get("RouteTableId"))
+        table = ctx.template.resources.get(target) if target else None
+        if table is None or table.type != ROUTE_TABLE or ctx.referring_resources(
+                table, types=("AWS::EC2::VPNGatewayRoutePropagation",)):
+            return False
+        routes = ctx.referring_resources(table, types=("AWS::EC2::Route",),
+                                         under=("Properties", "RouteTableId"))
+        if not all(_private_destination(ctx, r) for r in routes):
+            return False
+    return True
+
+
+def _private_destination(ctx: Context, route: Resource) -> bool:
+    """The route leads only to private addresses (another VPC, an on-premises range)."""
+    properties = route.properties
+    if "DestinationPrefixListId" in properties or "DestinationIpv6CidrBlock" in properties:
+        return False
+    destination = resolve(properties.get("DestinationCidrBlock"), ctx.template)
+    try:
+        return isinstance(destination, str) and ipaddress.ip_network(
+            destination.strip(), strict=False).is_private
+    except ValueError:
+        return False
+
 
 # A VPC or subnet CIDR block is between /16 and /28: it never spans the internet.
 _NETWORK_RANGE_NAME = re.compile(r"(?i).*(?:vpc|subnet).*(?:cidr|range|block).*")

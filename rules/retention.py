@@ -8,14 +8,13 @@ Only stores whose loss loses data are asked (the core's `Roles.keeps_data`): a l
 keeps its events for `log_group_days` or less, or a Kinesis stream that keeps its records for
 `stream_hours` or less, holds nothing a deletion would take that its retention would not; a
 build-artifact store holds what the next pipeline run rebuilds, an ingestion pipeline's staging
-bucket what it derives again from the table; a KMS key whose every use in
-the stack is a store asked for nothing (an SNS topic, a short-lived log group) guards no
-data (`stores_under_key`). Nor are stores that hold
-nothing: a bucket that only shows a macro's work (`is_macro_placeholder`), an EBS volume created
-empty that nothing in the stack attaches, a Timestream table that keeps records
-`log_group_days` or fewer. `Delete` written literally on a log group is the author's choice
-and accepted; on a data store an explicit `Delete` is reported, saying it is set.
-"""
+bucket what it derives again from the table; a KMS key whose every use in the stack is a store
+asked for nothing (an SNS topic, a short-lived log group) guards no data (`stores_under_key`),
+nor does one whose every store holding data carries an explicit `Delete`. Nor are stores that
+hold nothing: a bucket that only shows a macro's work (`is_macro_placeholder`), an EBS volume
+created empty that nothing in the stack attaches, a Timestream table that keeps records
+`log_group_days` or fewer. `Delete` written literally on a log group is the author's choice and
+accepted; on a data store an explicit `Delete` is reported, saying it is set. """
 
 from __future__ import annotations
 
@@ -34,7 +33,9 @@ from cfnaudit.rule import (
     is_detached_empty_volume,
     is_macro_placeholder,
     is_true,
+    key_exported,
     rule,
+    stack_stores_under_key,
     stores_under_key,
     timestream_keeps_days,
 )
@@ -120,10 +121,26 @@ def _check_policy(ctx: Context, attribute: str) -> Iterator[Violation]:
             continue  # of the wrong type: a template error (CFA002), nothing to judge
         if raw == "Delete" and resource.type in DELETABLE_BY_CHOICE:
             continue  # written out: the author chose to drop the copies with the stack
+        if resource.type == KMS_KEY and _stores_dropped_by_choice(
+                ctx, resource, attribute, log_group_days, stream_hours):
+            continue
         loss = _loss(ctx, resource, attribute, log_group_days, stream_hours)
         found = [(scenario, list(_judge(resource, attribute, value, loss)))
                  for scenario, value in _values(ctx, resource, raw, attribute)]
         yield from fold(found)
+
+
+def _stores_dropped_by_choice(ctx: Context, key: Resource, attribute: str,
+                              log_group_days: int, stream_hours: int) -> bool:
+    """Every use of the key is a store of the stack, and on each one holding data the author
+    wrote `Delete` for the same event (a key's replacement loses data of stores that stay,
+    so OPS002 asks for `Delete` in both attributes): the data is meant to go, and keeping
+    the key keeps nothing."""
+    stores = stores_under_key(ctx, key)
+    held = _protected(ctx, stores, log_group_days, stream_hours) if stores else []
+    attributes = ("DeletionPolicy",) if attribute == "DeletionPolicy" else (
+        "DeletionPolicy", "UpdateReplacePolicy")
+    return bool(held) and all(s.raw.get(a) == "Delete" for s in held for a in attributes)
 
 
 def _loss(ctx: Context, resource: Resource, attribute: str, log_group_days: int,
@@ -153,8 +170,10 @@ def _loss(ctx: Context, resource: Resource, attribute: str, log_group_days: int,
 def _key_loss(ctx: Context, key: Resource, attribute: str, log_group_days: int,
               stream_hours: int) -> str:
     stores = stores_under_key(ctx, key)
-    named = _protected(ctx, stores, log_group_days, stream_hours) if stores else []
+    named = _protected(ctx, stores if stores is not None else stack_stores_under_key(ctx, key),
+                       log_group_days, stream_hours)
     what = ("the data encrypted under it (" + ", ".join(f"`{s.logical_id}`" for s in named)
+            + (", and what importing stacks encrypt" if key_exported(ctx, key) else "")
             + ")") if named else "the data encrypted under it"
     event = ("deleting the stack schedules the key for deletion" if attribute == "DeletionPolicy"
              else "a replacement schedules the old key for deletion")
@@ -187,28 +206,30 @@ def deletion_policy(ctx: Context) -> Iterator[Violation]:
     """Stateful resource is deleted, with its data, when the stack is deleted.
 
     ## What it does
-    Checks that every stateful resource (see the option) has `DeletionPolicy: Retain`
-    (or `RetainExceptOnCreate`), or `Snapshot` on the types that support it: EBS volumes,
-    ElastiCache clusters and replication groups, RDS instances and clusters, Redshift,
-    Neptune and DocumentDB clusters. `Snapshot` on any other type is reported. RDS clusters
-    and stand-alone RDS instances without the attribute pass (CloudFormation snapshots them
-    by default); RDS instances inside a cluster are skipped (the cluster holds the data).
-    Stores that keep their data only briefly are skipped: log groups whose `RetentionInDays`
-    is at most `log_group_days`, Kinesis streams whose `RetentionPeriodHours` (default 24)
-    is at most `stream_hours`, staging buckets used only as an OpenSearch Ingestion
-    pipeline's table-export or dead-letter location (their files derive from the table), KMS
-    keys that encrypt only stores this rule does not ask for
-    (SNS topics, SQS queues, short-lived log groups or streams: found through the graph, with
-    aliases; a key also used elsewhere, exported, or used by nothing in the stack is still
-    asked), and buckets that only store CodePipeline or CodeBuild
-    artifacts (found through the graph), which a pipeline run rebuilds. Stores that hold
-    nothing are skipped: placeholder buckets of macro demos (no data path, in a template a
-    macro of its own shapes), EBS volumes created empty (no `SnapshotId`) that nothing in the
-    stack attaches or outputs, and Timestream tables whose memory and magnetic retention are
-    both at most `log_group_days`. A log group with `DeletionPolicy: Delete` written out is
-    accepted (a choice, not an omission); on any other store an explicit `Delete` is
-    reported, saying it is set. A KMS key holds no data: the message says it is scheduled for
-    deletion (7-30 days) and names the stores whose data then becomes unreadable.
+    Checks that every stateful resource (see the option) has `DeletionPolicy: Retain` (or
+    `RetainExceptOnCreate`), or `Snapshot` on the types that support it: EBS volumes,
+    ElastiCache clusters and replication groups, RDS instances and clusters, Redshift, Neptune
+    and DocumentDB clusters. `Snapshot` on any other type is reported. RDS clusters and
+    stand-alone RDS instances without the attribute pass (CloudFormation snapshots them by
+    default); RDS instances inside a cluster are skipped (the cluster holds the data). Stores
+    that keep their data only briefly are skipped: log groups whose `RetentionInDays` is at
+    most `log_group_days`, Kinesis streams whose `RetentionPeriodHours` (default 24) is at most
+    `stream_hours`, staging buckets used only as an OpenSearch Ingestion pipeline's
+    table-export or dead-letter location (their files derive from the table), KMS keys that
+    encrypt only stores this rule does not ask for (SNS topics, SQS queues, short-lived log
+    groups or streams: found through the graph, with aliases; a key also used elsewhere,
+    exported, or used by nothing in the stack is still asked), KMS keys whose every store
+    holding data carries `DeletionPolicy: Delete` written out (the author chose to drop that
+    data with the stack), and buckets that only store CodePipeline or CodeBuild artifacts
+    (found through the graph), which a pipeline run rebuilds. Stores that hold nothing are
+    skipped: placeholder buckets of macro demos (no data path, in a template a macro of its own
+    shapes), EBS volumes created empty (no `SnapshotId`) that nothing in the stack attaches or
+    outputs, and Timestream tables whose memory and magnetic retention are both at most
+    `log_group_days`. A log group with `DeletionPolicy: Delete` written out is accepted (a
+    choice, not an omission); on any other store an explicit `Delete` is reported, saying it is
+    set. A KMS key holds no data: the message says it is scheduled for deletion (7-30 days) and
+    names the stack's stores whose data then becomes unreadable (adding what importing stacks
+    encrypt when an output exports the key).
 
     ECR repositories are not in the default types: their images are build output a pipeline
     rebuilds (as artifact buckets are skipped), and without `EmptyOnDelete: true`
@@ -267,7 +288,9 @@ def update_replace_policy(ctx: Context) -> Iterator[Violation]:
     cluster are skipped, and so are log groups and streams with short retention, KMS keys
     that encrypt only such stores, stores that hold nothing and log groups with
     `UpdateReplacePolicy: Delete` written out (as in OPS001). A replaced KMS key is scheduled
-    for deletion: what was encrypted under it (named) becomes unreadable.
+    for deletion: what was encrypted under it (named) becomes unreadable, even in stores
+    that stay; so a key is skipped only when every store holding data under it carries both
+    `DeletionPolicy: Delete` and `UpdateReplacePolicy: Delete` written out.
 
     ## Why is this bad?
     Changing a property that requires replacement (a table's key schema, a bucket's name, a

@@ -49,6 +49,7 @@ from cfnaudit.rule import (
     holds_macro_output,
     is_macro_placeholder,
     rule,
+    used_only_at_deploy,
 )
 
 BUCKET = "AWS::S3::Bucket"
@@ -315,8 +316,12 @@ def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     `INTELLIGENT_TIERING` or an enabled `IntelligentTieringConfigurations` entry. Buckets whose
     objects expire (whole-bucket rule) within `archive_after_days` are exempt, and so are
     log-delivery buckets and artifact stores (found through the graph, see LCY001): they
-    need an expiration, which LCY001 asks for. Placeholder buckets of macro demos are not
-    judged (see LCY001).
+    need an expiration, which LCY001 asks for. Website buckets and CloudFront origins are
+    exempt too: their objects are served, small and read through the cache, so tiering has
+    nothing to move (objects under 128 KB never leave the frequent tier). So are buckets
+    only deployment touches (a custom resource writes a layer zip there, the layer or
+    function code location reads it): one object read at each deploy. Placeholder buckets of
+    macro demos are not judged (see LCY001).
 
     ## Why is this bad?
     Access patterns of pipeline data change: fresh partitions are read often, older ones
@@ -366,7 +371,8 @@ def intelligent_tiering(ctx: Context) -> Iterator[Violation]:
     - [AWS::S3::Bucket IntelligentTieringConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-intelligenttieringconfiguration.html)
     """
     for bucket in ctx.resources():
-        if not ctx.role(bucket).has(SHORT_LIVED) and _judged(ctx, bucket):
+        if not ctx.role(bucket).has(SHORT_LIVED, SERVED) and _judged(ctx, bucket) \
+                and not used_only_at_deploy(ctx, bucket):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_tiering(ctx, b, v))
 
 
@@ -403,7 +409,9 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     objects are served), log-delivery buckets, artifact stores and staging buckets (they
     expire; see LCY001),
     buckets an S3 Files file system is built on (functions read them through the mount, and
-    Deep Archive objects need a restore first) and placeholder buckets of macro demos.
+    Deep Archive objects need a restore first), buckets only deployment touches (a layer or
+    function code zip that CloudFormation reads again whenever it re-creates the layer) and
+    placeholder buckets of macro demos.
 
     ## Why is this bad?
     Financial records are kept for five to ten years for compliance. After the first months
@@ -448,7 +456,7 @@ def deep_archive(ctx: Context) -> Iterator[Violation]:
     """
     for bucket in ctx.resources():
         if not ctx.role(bucket).has(SHORT_LIVED, SERVED) and _judged(ctx, bucket) \
-                and not backs_file_system(ctx, bucket):
+                and not backs_file_system(ctx, bucket) and not used_only_at_deploy(ctx, bucket):
             yield from ctx.each_variant(bucket, lambda v, b=bucket: _check_deep(ctx, b, v))
 
 

@@ -32,6 +32,7 @@ from cfnaudit.rule import (
     group_users,
     guards_hosts_or_interfaces,
     hosts_needing_internet,
+    in_subnets_without_exit,
     internal_entry,
     internet_unreachable,
     is_no_value,
@@ -311,7 +312,11 @@ def security_group_unrestricted_egress(ctx: Context) -> Iterator[Violation]:
     internet gateway). They install packages and pull images from the internet. Groups of
     hosts, containers, endpoints and managed interfaces in a VPC the stack declares with no
     way out (no internet or VPN gateway, NAT, transit or peering attachment, and no route)
-    are left out too: their egress reaches only the VPC. A function's group stays in scope
+    are left out too: their egress reaches only the VPC. So are such groups when every
+    resource they guard names its subnets, each declared in the stack and associated with
+    route tables whose routes all lead to private ranges (no `0.0.0.0/0` to an internet or
+    NAT gateway, no VPN route propagation), even when another route table of the VPC is
+    public. A function's group stays in scope
     there: it is the one place its data path is written, and a route added later changes
     nothing in it. A group attached to nothing in the stack is asked only under
     `flag_unattached`. A group that a restricting standalone
@@ -425,9 +430,11 @@ def _allows_everything(entry: Mapping[str, Any]) -> bool:
 def _egress_outside_scope(ctx: Context, group: Resource) -> bool:
     """Open egress is not this group's risk: it guards only managed interfaces that open no
     connections, or hosts that need the internet because no endpoint serves them, or hosts
-    and interfaces in a VPC with no way out, or (unless `flag_unattached`) nothing at all."""
+    and interfaces in a VPC with no way out or in subnets routed only to private ranges, or
+    (unless `flag_unattached`) nothing at all."""
     return opens_no_connections(ctx, group) or hosts_needing_internet(ctx, group) \
-        or (guards_hosts_or_interfaces(ctx, group) and internet_unreachable(ctx, group)) \
+        or (guards_hosts_or_interfaces(ctx, group) and (
+            internet_unreachable(ctx, group) or in_subnets_without_exit(ctx, group))) \
         or (not ctx.option("flag_unattached") and not group_users(ctx, group))
 
 
