@@ -210,12 +210,16 @@ def render(verdicts: Sequence[Verdict], open_entries: Sequence[Verdict], counts:
         tally = sum(readings[n].values(), Counter())
         if not tally:
             continue
+        still = sum(1 for v in open_entries if v.reading == n)
+        fixed = tally["inapplicable"] + tally["false"] - still
+        printed = Counter(true=tally["true"], inapplicable=still)
         summary.append(
             f"- Reading {n} ({what.format(commit=before['commit'])}): "
             f"**{sum(tally.values())}** judged, {tally['true']} true, {tally['inapplicable']} "
             f"inapplicable, {tally['false']} false: {_share(tally)} per judged finding, "
             f"{_weighted(readings[n], counts if n > 1 else Counter(old))} weighted by each "
-            f"judged rule's corpus count.")
+            f"judged rule's corpus count. {fixed} of its problems are fixed since; of its "
+            f"findings still printed, {_share(printed)} are true.")
     still_open = [f"- {v.code} `{v.file}` `{v.resource}` (reading {v.reading}): {v.verdict}, "
                   f"{v.reason}" for v in open_entries]
     lines = [
