@@ -245,10 +245,10 @@ def render(verdicts: Sequence[Verdict], open_entries: Sequence[Verdict], counts:
         "estimates the share of all printed findings a reviewer would act on). Every `false`",
         "and `inapplicable` finding of all readings is gone now, except the open ones listed",
         "below, and every `true` one is still reported (the test checks both). Counts are",
-        "true / inapplicable / false; \"precision now\" is the latest reading of the rule.",
+        "true / inapplicable / false; problems found by a reading may have been fixed after it.",
         "",
         "| rule | corpus before | corpus now | reading 1 | reading 2 | reading 3 "
-        "| precision before | precision now |",
+        "| precision, reading 1 | precision, latest reading |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
         "",
