@@ -14,7 +14,6 @@ computed on first use and kept. `Context.role(resource)` is the rule-facing entr
 from __future__ import annotations
 
 import enum
-import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -1153,6 +1152,8 @@ def _private_destination(ctx: Context, route: Resource) -> bool:
     if "DestinationPrefixListId" in properties or "DestinationIpv6CidrBlock" in properties:
         return False
     destination = resolve(properties.get("DestinationCidrBlock"), ctx.template)
+    import ipaddress  # only templates with routes need it: kept off a one-file run's start-up
+
     try:
         return isinstance(destination, str) and ipaddress.ip_network(
             destination.strip(), strict=False).is_private
